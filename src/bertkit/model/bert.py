@@ -1,0 +1,211 @@
+"""The BERT encoder: embeddings -> N x (attention, add & norm, feed-forward, add & norm) -> pooler.
+
+Devlin et al. 2018, "BERT: Pre-training of Deep Bidirectional Transformers" (section 3), with the
+post-LayerNorm layer of Vaswani et al. 2017. Weight names are ours; `bertkit.interop.hf` maps them.
+Shapes: B batch, T tokens, C hidden, H heads, D head dim (C = H * D), F feed-forward width.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bertkit.model.attention import eager_attention, get_attention
+from bertkit.model.config import BertConfig
+from bertkit.model.outputs import BertOutput
+from bertkit.model.pretrained import PreTrainedBert
+
+ACTIVATIONS = {
+    "gelu": F.gelu,
+    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "relu": F.relu,
+    "silu": F.silu,
+    "tanh": torch.tanh,
+}
+
+
+class Embeddings(nn.Module):
+    """Token + segment + learned position embeddings, then LayerNorm and dropout."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.tok_emb = nn.Embedding(config.vocab_size, config.hidden_size, config.pad_token_id)
+        self.pos_emb = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.seg_emb = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(input_ids.size(1), device=input_ids.device)  # (T,)
+        x = self.tok_emb(input_ids) + self.seg_emb(token_type_ids) + self.pos_emb(positions)
+        return self.dropout(self.norm(x))  # (B, T, C)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with one fused projection for queries, keys and values."""
+
+    def __init__(self, config: BertConfig, attn_backend: str):
+        super().__init__()
+        self.num_heads = config.num_attention_heads
+        self.head_dim = config.head_dim
+        self.dropout_p = config.attention_probs_dropout_prob
+        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+        self.out = nn.Linear(config.hidden_size, config.hidden_size)
+        self.attend = get_attention(attn_backend)
+
+    def forward(
+        self, x: torch.Tensor, bias: torch.Tensor | None, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        B, T, C = x.shape
+        qkv = self.qkv(x).view(
+            B, T, 3, self.num_heads, self.head_dim
+        )  # (B, T, 3C) -> (B, T, 3, H, D)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # -> 3 x (B, H, T, D)
+        # The probabilities exist only on the eager path, so asking for them selects it.
+        attend = eager_attention if need_weights else self.attend
+        y, probs = attend(q, k, v, bias, self.dropout_p if self.training else 0.0, need_weights)
+        y = y.transpose(1, 2).reshape(B, T, C)  # (B, H, T, D) -> (B, T, C)
+        return self.out(y), probs
+
+
+class FeedForward(nn.Module):
+    """Position-wise C -> F -> C with the configured activation (GELU for BERT)."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.ffn_in = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.ffn_out = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.act = ACTIVATIONS[config.hidden_act]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.ffn_out(self.act(self.ffn_in(x)))
+
+
+class EncoderLayer(nn.Module):
+    """One post-LN Transformer layer: x = LN(x + attn(x)); x = LN(x + ffn(x))."""
+
+    def __init__(self, config: BertConfig, attn_backend: str):
+        super().__init__()
+        self.attn = SelfAttention(config, attn_backend)
+        self.attn_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.ffn = FeedForward(config)
+        self.ffn_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(
+        self, x: torch.Tensor, bias: torch.Tensor | None, need_weights: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        a, probs = self.attn(x, bias, need_weights)
+        x = self.attn_norm(x + self.dropout(a))
+        x = self.ffn_norm(x + self.dropout(self.ffn(x)))
+        return x, probs
+
+
+class Encoder(nn.Module):
+    """The stack of layers; optionally collects every layer's hidden states and attention."""
+
+    def __init__(self, config: BertConfig, attn_backend: str):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            EncoderLayer(config, attn_backend) for _ in range(config.num_hidden_layers)
+        )
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        bias: torch.Tensor | None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> BertOutput:
+        hidden_states = [x] if output_hidden_states else None
+        attentions = [] if output_attentions else None
+        for layer in self.layers:
+            x, probs = layer(x, bias, output_attentions)
+            if output_hidden_states:
+                hidden_states.append(x)
+            if output_attentions:
+                attentions.append(probs)
+        return BertOutput(
+            last_hidden_state=x,
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
+            attentions=tuple(attentions) if output_attentions else None,
+        )
+
+
+class Pooler(nn.Module):
+    """tanh(W h_[CLS] + b): the sentence vector that next-sentence prediction was trained on."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(x[:, 0]))  # (B, T, C) -> (B, C)
+
+
+def attention_bias(attention_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """(B, T) mask with 1 for real tokens -> (B, 1, 1, T) additive bias that hides padding keys."""
+    if attention_mask is None:
+        return None
+    bias = (1.0 - attention_mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
+    return bias
+
+
+class BertModel(PreTrainedBert):
+    """The bare encoder: token ids in, contextual vectors (and the pooled [CLS] vector) out.
+
+    Args:
+        config: the architecture.
+        attn_backend: "sdpa" (default, fused) or "eager" (the reference); not saved with weights.
+        use_pooler: build the tanh pooler (heads on single tokens do not need it).
+    """
+
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", use_pooler: bool = True):
+        super().__init__()
+        self.config = config
+        self.embeddings = Embeddings(config)
+        self.encoder = Encoder(config, attn_backend)
+        self.pooler = Pooler(config) if use_pooler else None
+        init_weights(self, config)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> BertOutput:
+        """Encode a batch.
+
+        Args:
+            input_ids: (B, T) token ids.
+            token_type_ids: (B, T) segment ids, 0 for sentence A and 1 for B (default all 0).
+            attention_mask: (B, T), 1 for real tokens and 0 for padding (default all 1).
+        """
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        x = self.embeddings(input_ids, token_type_ids)
+        out = self.encoder(
+            x, attention_bias(attention_mask, x.dtype), output_hidden_states, output_attentions
+        )
+        if self.pooler is not None:
+            out.pooler_output = self.pooler(out.last_hidden_state)
+        return out
+
+
+@torch.no_grad()
+def init_weights(module: nn.Module, config: BertConfig) -> None:
+    """BERT initialisation: weights ~ N(0, initializer_range), biases 0, LayerNorm 1 and 0."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            m.weight.normal_(0.0, config.initializer_range)
+            if m.bias is not None:
+                m.bias.zero_()
+        elif isinstance(m, nn.Embedding):
+            m.weight.normal_(0.0, config.initializer_range)
+            if m.padding_idx is not None:
+                m.weight[m.padding_idx].zero_()
+        elif isinstance(m, nn.LayerNorm):
+            m.weight.fill_(1.0)
+            m.bias.zero_()
