@@ -1,0 +1,34 @@
+"""`bertkit inspect MODEL_DIR`: architecture, parameter count, heads present, vocabulary size."""
+
+import argparse
+import json
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "inspect", help="describe a model directory", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("model_dir", help="a model directory (config.json + weights)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bertkit.interop.inspect import describe_model_dir
+
+    info = describe_model_dir(Path(args.model_dir))
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    width = max(len(key) for key in info)
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value)) or "-"
+        elif isinstance(value, int) and not isinstance(value, bool) and key == "parameters":
+            value = f"{value:,}"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        print(f"{key.replace('_', ' '):<{width}}  {value}")
+    return 0
