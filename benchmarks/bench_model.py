@@ -2,12 +2,12 @@
 
     python benchmarks/bench_model.py [--config base] [--batch-size 8] [--seq-len 128] [--repeats 10]
 
-Both models load one directory saved by bertkit; both use SDPA attention; times are medians over
-`--repeats` after warm-up, in one process. Prints a table and writes benchmarks/results/model-<device>.json.
+Both models load one directory saved by bertkit and use SDPA attention. Times are medians over
+`--repeats` after warm-up, in one process; writes benchmarks/results/model-<device>.json.
+
 """
 
 import argparse
-import json
 import statistics
 import tempfile
 import time

@@ -1,4 +1,4 @@
-"""What a model directory holds, read from config.json and the weight headers (no model is built)."""
+"""What a model directory holds: config.json and the weights, read without building a model."""
 
 import math
 from pathlib import Path
