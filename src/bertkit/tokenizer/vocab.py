@@ -1,0 +1,89 @@
+"""The files of a tokenizer directory: vocab.txt, tokenizer_config.json, special_tokens_map.json.
+
+Formats as written by google-research/bert (vocab.txt: one token per line, id = line number - 1)
+and HF `BertTokenizer.save_pretrained` (the two JSON files). Writes go to a temporary name first
+and are renamed into place, so a crash never leaves half a file.
+"""
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from bertkit.errors import BertkitError
+from bertkit.tokenizer.textfile import iter_lines
+
+logger = logging.getLogger(__name__)
+
+VOCAB_FILE = "vocab.txt"
+CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_FILE = "special_tokens_map.json"
+# Settings read from tokenizer_config.json / special_tokens_map.json (others are ignored).
+SPECIAL_TOKEN_KEYS = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
+SETTING_KEYS = ("do_lower_case", "strip_accents", "tokenize_chinese_chars", "model_max_length")
+
+
+def read_vocab(path: Path) -> list[str]:
+    """Read vocab.txt: token i is line i + 1. Blank lines are tokens too, as in HF."""
+    return list(iter_lines(path))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise BertkitError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise BertkitError(f"{path}: expected a JSON object")
+    return data
+
+
+def read_settings(directory: Path) -> dict:
+    """Tokenizer settings from a model directory's JSON files (missing files mean defaults)."""
+    settings: dict = {}
+    for name in (SPECIAL_TOKENS_FILE, CONFIG_FILE):  # the config wins where both say something
+        path = directory / name
+        if not path.exists():
+            continue
+        data = _read_json(path)
+        for key in SPECIAL_TOKEN_KEYS:
+            value = data.get(key)
+            if isinstance(value, dict):  # {"content": "[UNK]", "lstrip": false, ...}
+                value = value.get("content")
+            if value is not None:
+                settings[key] = str(value)
+        for key in SETTING_KEYS:
+            if key in data:
+                settings[key] = data[key]
+    if settings.get("model_max_length", 0) > 10**9:  # HF writes 1e30 for "no limit"
+        del settings["model_max_length"]
+    logger.debug("tokenizer settings from %s: %s", directory, settings)
+    return settings
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same directory, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tokenizer_files(directory: Path, tokens: list[str], settings: dict) -> list[Path]:
+    """Write vocab.txt, tokenizer_config.json and special_tokens_map.json into `directory`."""
+    directory = Path(directory)
+    if any("\n" in t or "\r" in t for t in tokens):
+        raise BertkitError("a vocabulary token contains a line break; vocab.txt cannot hold it")
+    specials = {key: settings[key] for key in SPECIAL_TOKEN_KEYS}
+    config = {"tokenizer_class": "BertTokenizer", **settings}
+    paths = [directory / VOCAB_FILE, directory / CONFIG_FILE, directory / SPECIAL_TOKENS_FILE]
+    write_atomic(paths[0], "".join(t + "\n" for t in tokens))
+    write_atomic(paths[1], json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(paths[2], json.dumps(specials, indent=2, ensure_ascii=False) + "\n")
+    return paths
