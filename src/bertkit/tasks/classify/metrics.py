@@ -1,0 +1,94 @@
+"""Sentence(-pair) classification and regression metrics, as GLUE reports them.
+
+Accuracy, F1 (binary on label id 1, and macro), Matthews correlation (Gorodkin's multi-class form,
+which is the usual binary MCC for two classes), and Pearson/Spearman for regression (STS-B).
+All scores are fractions in [0, 1] ([-1, 1] for correlations). Pure Python on lists.
+"""
+
+import math
+from collections import Counter
+
+
+def accuracy(predictions: list[int], labels: list[int]) -> float:
+    _check_lengths(predictions, labels)
+    return sum(p == y for p, y in zip(predictions, labels, strict=True)) / len(labels)
+
+
+def f1_for_label(predictions: list[int], labels: list[int], positive: int) -> float:
+    """F1 of one class against the rest; 0.0 when it is neither predicted nor present."""
+    tp = sum(p == positive and y == positive for p, y in zip(predictions, labels, strict=True))
+    predicted = sum(p == positive for p in predictions)
+    actual = sum(y == positive for y in labels)
+    return 2 * tp / (predicted + actual) if predicted + actual else 0.0
+
+
+def macro_f1(predictions: list[int], labels: list[int], num_labels: int) -> float:
+    """Unweighted mean of the per-class F1 over every class of the label set."""
+    return sum(f1_for_label(predictions, labels, k) for k in range(num_labels)) / num_labels
+
+
+def matthews_corrcoef(predictions: list[int], labels: list[int]) -> float:
+    """MCC from the confusion matrix (Gorodkin 2004); 0.0 when a marginal is constant."""
+    _check_lengths(predictions, labels)
+    n = len(labels)
+    correct = sum(p == y for p, y in zip(predictions, labels, strict=True))
+    pred_counts, true_counts = Counter(predictions), Counter(labels)
+    classes = set(pred_counts) | set(true_counts)
+    cross = sum(pred_counts[k] * true_counts[k] for k in classes)
+    pred_sq = n * n - sum(c * c for c in pred_counts.values())
+    true_sq = n * n - sum(c * c for c in true_counts.values())
+    if pred_sq == 0 or true_sq == 0:
+        return 0.0
+    return (correct * n - cross) / math.sqrt(pred_sq * true_sq)
+
+
+def pearson(x: list[float], y: list[float]) -> float:
+    _check_lengths(x, y)
+    mean_x, mean_y = sum(x) / len(x), sum(y) / len(y)
+    dx = [a - mean_x for a in x]
+    dy = [b - mean_y for b in y]
+    denominator = math.sqrt(sum(a * a for a in dx) * sum(b * b for b in dy))
+    return sum(a * b for a, b in zip(dx, dy, strict=True)) / denominator if denominator else 0.0
+
+
+def ranks(values: list[float]) -> list[float]:
+    """1-based ranks, ties sharing the average of the ranks they span (as scipy's rankdata)."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    result = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            result[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return result
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Pearson correlation of the ranks."""
+    return pearson(ranks(x), ranks(y))
+
+
+def classification_metrics(predictions: list[int], labels: list[int], num_labels: int) -> dict:
+    """accuracy, f1 (binary on class 1 for two classes, else macro), f1_macro, mcc."""
+    macro = macro_f1(predictions, labels, num_labels)
+    return {
+        "accuracy": accuracy(predictions, labels),
+        "f1": f1_for_label(predictions, labels, 1) if num_labels == 2 else macro,
+        "f1_macro": macro,
+        "mcc": matthews_corrcoef(predictions, labels),
+    }
+
+
+def regression_metrics(predictions: list[float], labels: list[float]) -> dict:
+    """pearson, spearman, and their mean (GLUE's STS-B summary), plus the mean squared error."""
+    r, rho = pearson(predictions, labels), spearman(predictions, labels)
+    mse = sum((p - y) ** 2 for p, y in zip(predictions, labels, strict=True)) / len(labels)
+    return {"pearson": r, "spearman": rho, "corr": (r + rho) / 2, "mse": mse}
+
+
+def _check_lengths(a: list, b: list) -> None:
+    if len(a) != len(b) or not a:
+        raise ValueError(f"need two non-empty lists of the same length, got {len(a)} and {len(b)}")
