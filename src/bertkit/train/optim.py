@@ -1,0 +1,47 @@
+"""AdamW with BERT's parameter groups, and the linear warmup then linear decay schedule.
+
+Devlin et al. 2018 (appendix A.2) and google-research/bert `optimization.py`: no weight decay on
+biases and LayerNorm weights; the learning rate rises linearly to its peak, then falls to zero.
+"""
+
+import torch
+from torch import nn
+
+from bertkit.train.config import TrainConfig
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Two groups: matrices and embeddings decay; biases and LayerNorm weights (all 1-D) do not."""
+    decay, no_decay = [], []
+    for param in model.parameters():  # parameters() yields a tied matrix once
+        if param.requires_grad:
+            (decay if param.ndim >= 2 else no_decay).append(param)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    return torch.optim.AdamW(
+        param_groups(model, config.weight_decay),
+        lr=config.lr,
+        betas=(config.adam_beta1, config.adam_beta2),
+        eps=config.adam_eps,
+    )
+
+
+def linear_schedule(step: int, warmup_steps: int, total_steps: int) -> float:
+    """The learning-rate multiplier at `step` (0-based): 0 -> 1 over warmup, then 1 -> 0."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps  # the first update already gets a non-zero rate
+    return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig
+) -> torch.optim.lr_scheduler.LambdaLR:
+    warmup, total = config.num_warmup_steps, config.max_steps
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: linear_schedule(step, warmup, total)
+    )
