@@ -15,6 +15,8 @@ from bertkit.errors import BertkitError
 # so building the parser (and `bertkit --help`) stays fast.
 COMMANDS = {
     "inspect": "bertkit.cli.inspect",
+    "finetune": "bertkit.cli.finetune",
+    "evaluate": "bertkit.cli.evaluate",
 }
 
 

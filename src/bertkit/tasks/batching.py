@@ -1,4 +1,4 @@
-"""Turning lists of encoded examples into padded tensor batches, and the epoch order.
+"""Turning encoded examples into padded tensor batches: the training stream and inference.
 
 Every task pads on the right to the longest input of its batch (pad id for tokens, 0 for types
 and mask, -100 for token labels, which the losses ignore).
@@ -25,23 +25,32 @@ def encoder_inputs(rows: list, pad_id: int) -> dict[str, torch.Tensor]:
     }
 
 
-def epoch_batches(
-    num_examples: int, batch_size: int, num_steps: int, seed: int
-) -> Iterator[list[int]]:
-    """Indices of `num_steps` training batches: a fresh shuffle every epoch, a short last batch.
+class EpochBatches:
+    """Training batches forever: a fresh seeded shuffle of the rows every epoch.
 
-    The order depends on the seed alone, so a run is repeatable.
+    The order depends on the seed alone, so a run is repeatable; `state_dict` (epoch, position)
+    lets the shared loop checkpoint and resume it. Iterating builds each batch with `collate`.
     """
-    rng = random.Random(seed)
-    step = 0
-    while True:
-        order = list(range(num_examples))
-        rng.shuffle(order)
-        for start in range(0, num_examples, batch_size):
-            if step == num_steps:
-                return
-            yield order[start : start + batch_size]
-            step += 1
+
+    def __init__(self, rows: list, batch_size: int, collate: Callable[[list], dict], seed: int):
+        self.rows, self.batch_size, self.collate, self.seed = rows, batch_size, collate, seed
+        self.epoch, self.position = 0, 0
+
+    def __iter__(self) -> Iterator[dict]:
+        while True:
+            order = list(range(len(self.rows)))
+            random.Random(self.seed + self.epoch).shuffle(order)
+            while self.position < len(order):
+                indices = order[self.position : self.position + self.batch_size]
+                self.position += len(indices)
+                yield self.collate([self.rows[i] for i in indices])
+            self.epoch, self.position = self.epoch + 1, 0
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.position = state["epoch"], state["position"]
 
 
 @torch.no_grad()

@@ -29,7 +29,7 @@ class FinetuneConfig:
     evals_per_epoch: int = 1  # how often to score the eval set (and maybe keep the checkpoint)
     eval_batch_size: int = 64  # inputs per forward pass when scoring
     metric: str = ""  # eval metric that picks the best checkpoint ("" = the task's usual one)
-    device: str = "cpu"  # torch device: cpu, cuda, cuda:1, mps
+    device: str = "auto"  # torch device: auto (cuda when available, else cpu), cpu, cuda:1
     log_every: int = 50  # optimizer steps between log lines
 
     def __post_init__(self) -> None:

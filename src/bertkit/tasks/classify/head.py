@@ -28,6 +28,9 @@ from bertkit.tasks.config import FinetuneConfig
 TASK_TYPES = ("auto", "classification", "regression")
 
 
+MODEL = BertForSequenceClassification  # the model class this task trains and loads
+
+
 @dataclass
 class ClassifyConfig(FinetuneConfig):
     text_column: str = ""  # column of the (first) sentence; "" = detect from the header
@@ -106,8 +109,16 @@ def model_labels(model: BertForSequenceClassification) -> list[str]:
     return [model.config.id2label[i] for i in range(model.config.num_labels)]
 
 
-def step(model: BertForSequenceClassification, batch: dict) -> torch.Tensor:
-    return model(**batch).loss
+def count(batch: dict) -> dict[str, float]:
+    return {"examples": float(batch["input_ids"].size(0))}
+
+
+def step(
+    model: BertForSequenceClassification, batch: dict, totals: dict
+) -> tuple[torch.Tensor, dict]:
+    """The batch's mean loss, reweighted so that the micro-batches of a step sum to its mean."""
+    loss = model(**batch).loss * batch["input_ids"].size(0) / totals["examples"]
+    return loss, {}
 
 
 def score(model: BertForSequenceClassification, data: Split, config: ClassifyConfig, pad_id: int):

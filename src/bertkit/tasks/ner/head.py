@@ -14,6 +14,7 @@ from bertkit.model import BertForTokenClassification
 from bertkit.tasks.batching import predict_batches
 from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.ner.data import (
+    IGNORE,
     Feature,
     Sentence,
     collate,
@@ -23,6 +24,8 @@ from bertkit.tasks.ner.data import (
 )
 from bertkit.tasks.ner.decode import to_bio, word_label_ids
 from bertkit.tasks.ner.metrics import entity_scores
+
+MODEL = BertForTokenClassification  # the model class this task trains and loads
 
 
 @dataclass
@@ -75,8 +78,16 @@ def model_labels(model: BertForTokenClassification) -> list[str]:
     return [model.config.id2label[i] for i in range(model.config.num_labels)]
 
 
-def step(model: BertForTokenClassification, batch: dict) -> torch.Tensor:
-    return model(**batch).loss
+def count(batch: dict) -> dict[str, float]:
+    """Words labeled in the batch (first sub-tokens): the loss is a mean over them."""
+    return {"labeled": float((batch["labels"] != IGNORE).sum())}
+
+
+def step(model: BertForTokenClassification, batch: dict, totals: dict) -> tuple[torch.Tensor, dict]:
+    """The mean loss over the labeled words of the step (its micro-batches sum to it)."""
+    labeled = (batch["labels"] != IGNORE).sum()
+    loss = model(**batch).loss * labeled / max(totals["labeled"], 1.0)
+    return loss, {}
 
 
 def score(model: BertForTokenClassification, data: Split, config: NerConfig, pad_id: int):

@@ -20,6 +20,8 @@ from bertkit.tasks.qa.decode import Window as LogitWindow
 from bertkit.tasks.qa.decode import best_answer, choose_answer
 from bertkit.tasks.qa.metrics import best_null_threshold, squad_scores
 
+MODEL = BertForQuestionAnswering  # the model class this task trains and loads
+
 
 @dataclass
 class QaConfig(FinetuneConfig):
@@ -32,10 +34,8 @@ class QaConfig(FinetuneConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 0 <= self.doc_stride < self.max_seq_length // 2:
-            raise BertkitError(
-                f"doc_stride must be in [0, max_seq_length / 2), got {self.doc_stride}"
-            )
+        if not 0 <= self.doc_stride < self.max_seq_length:
+            raise BertkitError(f"doc_stride must be in [0, max_seq_length), got {self.doc_stride}")
         if self.max_answer_length <= 0 or self.n_best <= 0:
             raise BertkitError("max_answer_length and n_best must be positive")
 
@@ -83,8 +83,14 @@ def collate(windows: list[Window], pad_id: int) -> dict:
     return collate_windows(windows, pad_id, is_training=True)
 
 
-def step(model: BertForQuestionAnswering, batch: dict) -> torch.Tensor:
-    return model(**batch).loss
+def count(batch: dict) -> dict[str, float]:
+    return {"examples": float(batch["input_ids"].size(0))}
+
+
+def step(model: BertForQuestionAnswering, batch: dict, totals: dict) -> tuple[torch.Tensor, dict]:
+    """The batch's mean loss, reweighted so that the micro-batches of a step sum to its mean."""
+    loss = model(**batch).loss * batch["input_ids"].size(0) / totals["examples"]
+    return loss, {}
 
 
 def score(
