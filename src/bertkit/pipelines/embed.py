@@ -1,0 +1,115 @@
+"""embed and similarity: one vector per text, and the cosine similarity of texts.
+
+The pooling is the one the model directory declares (a sentence-transformers `modules.json`:
+all-MiniLM-L6-v2 is mean pooling + L2 normalisation), else mean pooling; any of mean, [CLS] and
+max can be asked for, from any layer. Texts are cut to the directory's `max_seq_length`
+(sentence_bert_config.json) as sentence-transformers does, else to the model's maximum.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bertkit.errors import BertkitError
+from bertkit.model.pooling import POOLING_MODES, pool
+from bertkit.pipelines.base import Pipeline, as_batch
+
+
+class EmbedPipeline(Pipeline):
+    """`embed(["a sentence", ...])` -> (N, C) float32 array; one text -> (C,).
+
+    Args:
+        pooling: "mean", "cls" or "max"; None is what the directory declares, else "mean".
+        normalize: L2-normalise each vector; None is what the directory declares, else False.
+        layer: which hidden state to pool: -1 the last layer, 0 the embeddings, k layer k.
+        Other options as `Pipeline`.
+    """
+
+    task = "embed"
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        pooling: str | None = None,
+        normalize: bool | None = None,
+        layer: int = -1,
+        **options,
+    ):
+        if pooling is not None and pooling not in POOLING_MODES:
+            raise BertkitError(f"pooling must be one of {POOLING_MODES}, not {pooling!r}")
+        super().__init__(model_dir, **options)
+        declared = self.model.pooling  # from modules.json; None for a plain model directory
+        self.pooling = pooling or (declared.mode if declared else "mean")
+        if normalize is None:
+            normalize = declared is not None and declared.normalize
+        self.normalize = normalize
+        num_layers = self.model.config.num_hidden_layers
+        if not -num_layers - 1 <= layer <= num_layers:
+            raise BertkitError(f"layer must be in {-num_layers - 1}..{num_layers}, got {layer}")
+        self.layer = layer
+
+    def default_max_length(self, encoder_dir: Path) -> int:
+        settings = self.model_dir / "sentence_bert_config.json"
+        limit = super().default_max_length(encoder_dir)
+        if settings.exists():
+            return min(limit, int(json.loads(settings.read_text()).get("max_seq_length", limit)))
+        return limit
+
+    @property
+    def dimension(self) -> int:
+        return self.model.config.hidden_size
+
+    def __call__(self, texts: str | list[str]) -> np.ndarray:
+        """Embeddings in input order: (N, C) float32, or (C,) for one text."""
+        batch, is_single = as_batch(texts)
+        if not batch:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.run_batches(self.encode_truncated(batch), self._pool)
+        array = torch.stack(vectors).numpy()
+        return array[0] if is_single else array
+
+    def _pool(self, inputs: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+        use_last = self.layer == -1
+        out = self.model(**inputs, output_hidden_states=not use_last)
+        hidden = out.last_hidden_state if use_last else out.hidden_states[self.layer]
+        vectors = pool(hidden.float(), inputs["attention_mask"], self.pooling, self.normalize)
+        return list(vectors.cpu())
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Each row divided by its L2 norm (a zero row stays zero)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity of two (N, C) arrays -> (N,)."""
+    return (unit(a) * unit(b)).sum(axis=-1)
+
+
+class SimilarityPipeline(EmbedPipeline):
+    """`similarity("a", "b")` -> cosine of their embeddings; lists give one score per pair."""
+
+    task = "similarity"
+
+    def __call__(
+        self, texts: str | list[str], pairs: str | list[str] | None = None
+    ) -> float | list[float]:
+        """Cosine similarity of each text with its pair, in [-1, 1]."""
+        if pairs is None:
+            raise BertkitError("similarity needs texts and pairs: similarity(a, b)")
+        batch, is_single = as_batch(texts)
+        pair_batch = as_batch(pairs)[0]
+        if len(batch) != len(pair_batch):
+            raise BertkitError(f"got {len(batch)} texts but {len(pair_batch)} pairs")
+        vectors = super().__call__(batch + pair_batch)
+        scores = cosine(vectors[: len(batch)], vectors[len(batch) :]).tolist()
+        return scores[0] if is_single else scores
+
+    def matrix(self, texts: list[str], others: list[str] | None = None) -> np.ndarray:
+        """(N, M) cosine similarities of every text with every other (or with itself)."""
+        a = super().__call__(list(texts))
+        b = a if others is None else super().__call__(list(others))
+        return unit(a) @ unit(b).T

@@ -1,0 +1,81 @@
+"""fill-mask: the top-k tokens, with probabilities, for every [MASK] in a text.
+
+The masked-LM head decodes the [MASK] positions only (as the MLM loss does in pretraining), and a
+softmax over the whole vocabulary gives each token's probability, as HF's `FillMaskPipeline`.
+Works from any checkpoint with a masked-LM head (`BertForMaskedLM`, `BertForPreTraining`).
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from bertkit.errors import BertkitError
+from bertkit.model import BertForMaskedLM
+from bertkit.pipelines.base import Pipeline, as_batch
+
+
+@dataclass
+class MaskPrediction:
+    token: str  # the vocabulary entry ("##s" for a word piece)
+    token_id: int
+    score: float  # probability in [0, 1]
+
+
+# One list of top-k predictions per [MASK] of a text, in text order.
+MaskPredictions = list[list[MaskPrediction]]
+
+
+class FillMaskPipeline(Pipeline):
+    """`fill_mask("The bank is on the [MASK] of the river.")` -> [[MaskPrediction, ...]].
+
+    A text without [MASK] or longer than the model's maximum is an error: truncating it could
+    drop the very mask asked about.
+    """
+
+    task = "fill-mask"
+    model_class = BertForMaskedLM
+    required_head = "masked-lm"
+    head_hint = " (fill-mask needs a checkpoint from `bertkit pretrain` or a BertForMaskedLM)"
+
+    def __call__(
+        self, texts: str | list[str], top_k: int = 5
+    ) -> MaskPredictions | list[MaskPredictions]:
+        """Top-k predictions per [MASK]; for a list of texts, a list of those."""
+        if top_k <= 0:
+            raise BertkitError(f"top_k must be positive, got {top_k}")
+        batch, is_single = as_batch(texts)
+        mask = self.tokenizer.mask_token
+        encodings = self.tokenizer.encode_batch(batch)
+        for i, encoding in enumerate(encodings):
+            where = f"input {i + 1}" if not is_single else "the input"
+            if self.tokenizer.mask_token_id not in encoding.input_ids:
+                raise BertkitError(f"{where} has no {mask} token: write {mask} where a word goes")
+            if len(encoding.input_ids) > self.max_length:
+                raise BertkitError(
+                    f"{where} has {len(encoding.input_ids)} tokens, more than this model's "
+                    f"maximum of {self.max_length}: shorten the text around the {mask}"
+                )
+        k = min(top_k, self.tokenizer.vocab_size)
+        results = self.run_batches(encodings, lambda inputs: self._predict(inputs, k))
+        return results[0] if is_single else results
+
+    def _predict(self, inputs: dict[str, torch.Tensor], k: int) -> list[MaskPredictions]:
+        hidden = self.model.bert(**inputs).last_hidden_state  # (B, T, C)
+        is_mask = inputs["input_ids"] == self.tokenizer.mask_token_id  # (B, T)
+        tok_emb = self.model.bert.embeddings.tok_emb.weight
+        logits = self.model.mlm(hidden[is_mask], tok_emb)  # (N, V), N masks in the batch
+        top = logits.float().softmax(dim=-1).topk(k, dim=-1)
+        ids, scores = top.indices.tolist(), top.values.tolist()
+        per_mask = [
+            [
+                MaskPrediction(self.tokenizer.convert_ids_to_tokens(i), i, p)
+                for i, p in zip(row_ids, row_scores, strict=True)
+            ]
+            for row_ids, row_scores in zip(ids, scores, strict=True)
+        ]
+        counts = is_mask.sum(dim=1).tolist()  # masks per row, in row order as boolean indexing
+        rows, start = [], 0
+        for count in counts:
+            rows.append(per_mask[start : start + count])
+            start += count
+        return rows

@@ -1,0 +1,114 @@
+"""ner: entities as {text, type, start, end, score}, with character offsets into the input.
+
+A text of any length is read in overlapping windows; each token takes its logits from the window
+where it sits farthest from an edge (the "max context" rule of BERT's `run_squad.py`). Then, as in
+fine-tuning (`tasks/ner/decode.py`), each word is labelled on its first sub-token, the tags are
+repaired to BIO and chunked into entities, whose span runs from the first character of their
+first word to the last character of their last word: `text[start:end]` is the entity.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from bertkit.errors import BertkitError
+from bertkit.model import BertForTokenClassification
+from bertkit.pipelines.base import Pipeline, as_batch
+from bertkit.tasks.ner.decode import decode_entities, word_label_ids
+from bertkit.tokenizer import Encoding
+
+
+@dataclass
+class Entity:
+    text: str  # input[start:end]
+    type: str  # PER, LOC, ... (the label without its B-/I- prefix)
+    start: int  # first character
+    end: int  # one past the last character
+    score: float  # mean over the entity's words of the probability of their label
+
+
+class NerPipeline(Pipeline):
+    """`ner("Angela Merkel visited Paris.")` -> [Entity("Angela Merkel", "PER", 0, 13, ...), ...].
+
+    Args:
+        stride: tokens shared by consecutive windows of a long text; None is a quarter window.
+        Other options as `Pipeline`.
+    """
+
+    task = "ner"
+    model_class = BertForTokenClassification
+    required_head = "classifier"
+    head_hint = " (ner needs a directory written by `bertkit finetune --task ner`)"
+
+    def __init__(self, model_dir: str | Path, *, stride: int | None = None, **options):
+        super().__init__(model_dir, **options)
+        room = self.max_length - 2  # tokens of text per window, besides [CLS] and [SEP]
+        self.stride = room // 4 if stride is None else stride
+        if not 0 <= self.stride < room:
+            raise BertkitError(f"stride must be in 0..{room - 1} for max_length {self.max_length}")
+        label2id = self.model.config.label2id
+        self.outside_id = label2id.get("O", 0)
+
+    def __call__(self, texts: str | list[str]) -> list[Entity] | list[list[Entity]]:
+        """The entities of each text, in text order; a text without any gives []."""
+        batch, is_single = as_batch(texts)
+        windows = self.tokenizer.encode_batch(
+            batch, max_length=self.max_length, stride=self.stride, return_overflowing=True
+        )
+        logits = self.run_batches(windows, lambda inputs: list(self.model(**inputs).logits))
+        by_text: list[list[tuple[Encoding, torch.Tensor]]] = [[] for _ in batch]
+        for window, window_logits in zip(windows, logits, strict=True):
+            by_text[window.overflow_to_sample].append((window, window_logits.float().cpu()))
+        results = [self._entities(text, parts) for text, parts in zip(batch, by_text, strict=True)]
+        return results[0] if is_single else results
+
+    def _entities(self, text: str, parts: list[tuple[Encoding, torch.Tensor]]) -> list[Entity]:
+        logits, word_ids, offsets = self._merge_windows(parts)
+        if not word_ids:
+            return []
+        num_words = max(word_ids) + 1
+        label_ids = word_label_ids(logits, word_ids, num_words, self.outside_id)
+        first: dict[int, int] = {}  # word -> its first token, where its label is read
+        last: dict[int, int] = {}
+        for position, word in enumerate(word_ids):
+            first.setdefault(word, position)
+            last[word] = position
+        spans = [
+            (offsets[first[w]][0], offsets[last[w]][1]) if w in first else (0, 0)
+            for w in range(num_words)
+        ]
+        probs = logits.softmax(dim=-1)  # (S, L)
+        scores = [
+            float(probs[first[w], label_ids[w]]) if w in first else 0.0 for w in range(num_words)
+        ]
+        words = [text[start:end] for start, end in spans]
+        tags = [self.model.config.id2label[i] for i in label_ids]
+        entities = []
+        for chunk in decode_entities(words, tags):
+            start, end = spans[chunk.start][0], spans[chunk.end][1]
+            score = sum(scores[chunk.start : chunk.end + 1]) / (chunk.end - chunk.start + 1)
+            entities.append(Entity(text[start:end], chunk.type, start, end, score))
+        return entities
+
+    def _merge_windows(
+        self, parts: list[tuple[Encoding, torch.Tensor]]
+    ) -> tuple[torch.Tensor, list[int], list[tuple[int, int]]]:
+        """(S, L) logits, word ids and offsets of the text's S tokens, each token's logits taken
+        from the window where it has the most context on both sides."""
+        step = self.max_length - 2 - self.stride  # window k starts at token k * step
+        best: dict[int, tuple[int, int, int]] = {}  # position -> (context, window, token)
+        for k, (window, _) in enumerate(parts):
+            inside = [t for t, word in enumerate(window.word_ids) if word is not None]
+            for n, t in enumerate(inside):
+                context = min(n, len(inside) - 1 - n)
+                position = k * step + n
+                if position not in best or context > best[position][0]:
+                    best[position] = (context, k, t)
+        chosen = [best[position][1:] for position in range(len(best))]
+        if not chosen:
+            return torch.empty(0), [], []
+        logits = torch.stack([parts[k][1][t] for k, t in chosen])
+        word_ids = [parts[k][0].word_ids[t] for k, t in chosen]
+        offsets = [parts[k][0].offsets[t] for k, t in chosen]
+        return logits, word_ids, offsets

@@ -1,0 +1,130 @@
+"""qa: the answer to a question as text, character span and score, over a context of any length.
+
+The question and context are cut into overlapping windows as in fine-tuning (`tasks/qa/data.py`)
+and the best span over all windows is chosen by `tasks/qa/decode.py` (BERT's `run_squad.py`
+rules). Each window's logits are first turned into log-probabilities over its context tokens and
+[CLS], as HF's question-answering pipeline does, so a span's score is P(start) * P(end).
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from bertkit.errors import BertkitError
+from bertkit.model import BertForQuestionAnswering
+from bertkit.pipelines.base import Pipeline, as_batch
+from bertkit.tasks.qa.data import Example, encode_examples
+from bertkit.tasks.qa.decode import Window as Scores
+from bertkit.tasks.qa.decode import best_answer, choose_answer
+
+
+@dataclass
+class Answer:
+    text: str  # context[start:end]; "" when the model says there is no answer
+    start: int  # first character in the context
+    end: int  # one past the last character
+    score: float  # probability of this span in its window
+
+
+class QaPipeline(Pipeline):
+    """`qa("Where is the bank?", context)` -> Answer(text, start, end, score).
+
+    Args:
+        stride: context tokens shared by consecutive windows (SQuAD's doc_stride).
+        max_answer_length: longest answer, in tokens.
+        n_best: start and end candidates considered per window.
+        allow_no_answer: answer "" when [CLS] outscores every span (SQuAD v2.0 models).
+        Other options as `Pipeline`; max_length defaults to 384 as in BERT's SQuAD recipe.
+    """
+
+    task = "qa"
+    model_class = BertForQuestionAnswering
+    required_head = "question-answering"
+    head_hint = " (qa needs a directory written by `bertkit finetune --task qa`)"
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        stride: int = 128,
+        max_answer_length: int = 30,
+        n_best: int = 20,
+        allow_no_answer: bool = False,
+        **options,
+    ):
+        super().__init__(model_dir, **options)
+        if stride < 0 or max_answer_length <= 0 or n_best <= 0:
+            raise BertkitError("stride must be >= 0, max_answer_length and n_best positive")
+        self.stride = stride
+        self.max_answer_length = max_answer_length
+        self.n_best = n_best
+        self.allow_no_answer = allow_no_answer
+
+    def default_max_length(self, encoder_dir: Path) -> int:
+        return min(384, super().default_max_length(encoder_dir))
+
+    def __call__(
+        self, questions: str | list[str], contexts: str | list[str]
+    ) -> Answer | list[Answer]:
+        """The best answer per (question, context); one context may serve many questions."""
+        question_batch, is_single = as_batch(questions)
+        context_batch = as_batch(contexts)[0]
+        if len(context_batch) == 1:
+            context_batch = context_batch * len(question_batch)
+        if len(context_batch) != len(question_batch):
+            raise BertkitError(
+                f"got {len(question_batch)} questions but {len(context_batch)} contexts"
+            )
+        examples = [
+            Example(str(i), q, c, [], -1)
+            for i, (q, c) in enumerate(zip(question_batch, context_batch, strict=True))
+        ]
+        for i, example in enumerate(examples):
+            self._check(example, f"question {i + 1}" if not is_single else "the question")
+        windows = encode_examples(self.tokenizer, examples, self.max_length, self.stride, False)
+        logits = self.run_batches(windows, self._logits)
+        by_example: list[list[Scores]] = [[] for _ in examples]
+        for window, (start, end) in zip(windows, logits, strict=True):
+            # Only [CLS] (the "no answer" position) and the context compete for start and end.
+            is_candidate = torch.tensor(window.is_context)
+            is_candidate[0] = True
+            start, end = (log_probs(x[: len(is_candidate)], is_candidate) for x in (start, end))
+            by_example[window.example].append(Scores(start, end, window.offsets, window.is_context))
+        answers = [
+            self._answer(scores, example.context)
+            for scores, example in zip(by_example, examples, strict=True)
+        ]
+        return answers[0] if is_single else answers
+
+    def _check(self, example: Example, where: str) -> None:
+        if not example.question.strip() or not example.context.strip():
+            raise BertkitError(f"{where} or its context is empty")
+        num_question = len(self.tokenizer.segment(example.question))
+        # The context needs more room than the stride in every window (a window moves on by
+        # room - stride tokens), unless it fits whole.
+        room = self.max_length - 3 - num_question
+        num_context = len(self.tokenizer.segment(example.context))
+        if room <= 0 or (num_context > room and room <= self.stride):
+            raise BertkitError(
+                f"{where} has {num_question} tokens, too long to leave room for its context in "
+                f"{self.max_length}-token windows with stride {self.stride}: shorten it"
+            )
+
+    def _logits(self, inputs: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        out = self.model(**inputs)
+        starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()  # (B, T)
+        return list(zip(starts, ends, strict=True))
+
+    def _answer(self, windows: list[Scores], context: str) -> Answer:
+        best, null = best_answer(windows, context, self.n_best, self.max_answer_length)
+        text = choose_answer(best, null, 0.0 if self.allow_no_answer else None)
+        if best is None or not text:
+            return Answer("", 0, 0, math.exp(null))
+        return Answer(best.text, best.start, best.end, math.exp(best.score))
+
+
+def log_probs(logits: torch.Tensor, is_candidate: torch.Tensor) -> torch.Tensor:
+    """Log-softmax over the candidate positions; the others get -inf."""
+    return logits.masked_fill(~is_candidate, -math.inf).log_softmax(dim=-1)
