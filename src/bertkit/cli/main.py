@@ -17,6 +17,13 @@ COMMANDS = {
     "inspect": "bertkit.cli.inspect",
     "finetune": "bertkit.cli.finetune",
     "evaluate": "bertkit.cli.evaluate",
+    "fill-mask": "bertkit.cli.fill_mask",
+    "classify": "bertkit.cli.classify",
+    "ner": "bertkit.cli.ner",
+    "qa": "bertkit.cli.qa",
+    "embed": "bertkit.cli.embed",
+    "similarity": "bertkit.cli.similarity",
+    "search": "bertkit.cli.search",
 }
 
 

@@ -100,8 +100,8 @@ class Pipeline:
         if self.required_head and self.required_head not in self.info["heads"]:
             present = ", ".join(self.info["heads"]) or "none"
             raise BertkitError(
-                f"{self.model_dir}: {self.task} needs a model with a {self.required_head} head, "
-                f"this one has heads: {present}{self.head_hint}"
+                f"{self.model_dir}: {self.task} needs a {self.required_head} head, which this "
+                f"model lacks (its heads: {present}){self.head_hint}"
             )
         architecture = self.info["architecture"]
         if architecture in CLASSIFIER_MODELS and architecture != self.model_class.__name__:

@@ -30,7 +30,7 @@ class ClassifyPipeline(Pipeline):
     task = "classify"
     model_class = BertForSequenceClassification
     required_head = "classifier"
-    head_hint = " (classify needs a directory written by `bertkit finetune --task classify`)"
+    head_hint = "; `bertkit finetune classify` writes one"
 
     def __call__(
         self,

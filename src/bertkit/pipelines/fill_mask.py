@@ -35,7 +35,7 @@ class FillMaskPipeline(Pipeline):
     task = "fill-mask"
     model_class = BertForMaskedLM
     required_head = "masked-lm"
-    head_hint = " (fill-mask needs a checkpoint from `bertkit pretrain` or a BertForMaskedLM)"
+    head_hint = "; `bertkit pretrain` writes one, as does any BertForMaskedLM"
 
     def __call__(
         self, texts: str | list[str], top_k: int = 5

@@ -39,7 +39,7 @@ class NerPipeline(Pipeline):
     task = "ner"
     model_class = BertForTokenClassification
     required_head = "classifier"
-    head_hint = " (ner needs a directory written by `bertkit finetune --task ner`)"
+    head_hint = "; `bertkit finetune ner` writes one"
 
     def __init__(self, model_dir: str | Path, *, stride: int | None = None, **options):
         super().__init__(model_dir, **options)

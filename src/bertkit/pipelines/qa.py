@@ -42,7 +42,7 @@ class QaPipeline(Pipeline):
     task = "qa"
     model_class = BertForQuestionAnswering
     required_head = "question-answering"
-    head_hint = " (qa needs a directory written by `bertkit finetune --task qa`)"
+    head_hint = "; `bertkit finetune qa` writes one"
 
     def __init__(
         self,

@@ -1,0 +1,36 @@
+"""The flags every pipeline command shares: the model, where inputs come from and go, the device.
+
+Used by `fill-mask`, `classify`, `ner`, `qa`, `embed`, `similarity` and `search`; each adds its own.
+"""
+
+import argparse
+
+
+def add_pipeline_flags(parser: argparse.ArgumentParser, output_help: str) -> None:
+    parser.add_argument("--model", required=True, metavar="DIR", help="model directory")
+    parser.add_argument(
+        "--input", metavar="FILE", help="read one input per line from FILE ('-' = stdin)"
+    )
+    parser.add_argument("--output", metavar="FILE", help=output_help)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: cuda when present)")
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "bfloat16", "float16"),
+        help="weights and activations (default: bfloat16 on GPU, float32 on CPU)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="inputs per forward pass (default: 32)"
+    )
+    parser.add_argument(
+        "--max-length", type=int, help="tokens per model input (default: the model's maximum)"
+    )
+
+
+def pipeline_options(args: argparse.Namespace) -> dict:
+    """The `pipeline(...)` options the shared flags set."""
+    return {
+        "device": args.device,
+        "dtype": args.dtype,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+    }
