@@ -15,6 +15,8 @@ from bertkit.errors import BertkitError
 # so building the parser (and `bertkit --help`) stays fast.
 COMMANDS = {
     "inspect": "bertkit.cli.inspect",
+    "prepare-pretraining": "bertkit.cli.prepare_pretraining",
+    "pretrain": "bertkit.cli.pretrain",
     "finetune": "bertkit.cli.finetune",
     "evaluate": "bertkit.cli.evaluate",
     "fill-mask": "bertkit.cli.fill_mask",

@@ -76,3 +76,10 @@ def all_gather_object(obj) -> list:
 def barrier() -> None:
     if is_distributed():
         torch_dist.barrier()
+
+
+def shutdown_distributed() -> None:
+    """Leave the process group (after the last collective call of the run)."""
+    if is_distributed():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

@@ -1,0 +1,46 @@
+"""`bertkit prepare-pretraining --corpus FILE... --vocab-from MODEL_OR_VOCAB --out DATA_DIR`.
+
+Text files (bert/lines/paragraphs/wikitext layout, .gz accepted) -> tokenized NSP instances in
+memory-mapped shards, by `--workers` processes; prints the summary as one JSON object.
+"""
+
+import argparse
+
+from bertkit.cli.pretrain import add_config_flags, config_from_args
+
+
+def add_parser(subparsers) -> None:
+    from bertkit.data.masking import MaskingConfig
+    from bertkit.data.prepare import PrepareConfig
+
+    parser = subparsers.add_parser(
+        "prepare-pretraining",
+        help="turn text files into pretraining shards",
+        description=__doc__.split("\n")[0],
+    )
+    parser.add_argument("--corpus", nargs="+", required=True, help="text files (.gz accepted)")
+    parser.add_argument(
+        "--vocab-from", required=True, help="a model/tokenizer directory or a vocab.txt"
+    )
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_flags(parser, PrepareConfig, skip=("masking_config",))
+    add_config_flags(parser, MaskingConfig)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from bertkit.data.masking import MaskingConfig
+    from bertkit.data.prepare import PrepareConfig, prepare_pretraining
+    from bertkit.tokenizer import WordPieceTokenizer
+
+    masking = config_from_args(MaskingConfig, args)
+    config = config_from_args(PrepareConfig, args, masking_config=masking)
+    tokenizer = WordPieceTokenizer.from_pretrained(args.vocab_from)
+    summary = prepare_pretraining(
+        args.corpus, tokenizer, args.out, config, progress=not args.no_progress
+    )
+    print(json.dumps(summary))
+    return 0

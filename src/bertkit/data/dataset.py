@@ -1,0 +1,82 @@
+"""A prepared data folder as batches: instances -> (dynamic) masking -> padded tensors.
+
+Dynamic masking draws the mask of instance i in epoch e from rng(seed, e, i): a new mask every
+epoch, yet the same one whatever the batch size, the number of processes or a resume in between.
+The eval split always uses epoch 0, so every evaluation scores the same masks.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bertkit.data.masking import IGNORE_INDEX, MaskingConfig, MaskingVocab, mask_tokens
+from bertkit.data.prepare import INDEX_FILE, masking_vocab
+from bertkit.data.shards import ShardReader
+from bertkit.errors import BertkitError
+from bertkit.tokenizer import WordPieceTokenizer
+
+
+class PretrainingData:
+    """The instances of one split ("train" or "eval") of a folder written by prepare_pretraining."""
+
+    def __init__(self, data_dir: str | Path, split: str = "train", seed: int = 0):
+        self.data_dir, self.split, self.seed = Path(data_dir), split, seed
+        index_path = self.data_dir / INDEX_FILE
+        if not index_path.exists():
+            raise BertkitError(
+                f"{self.data_dir}: no {INDEX_FILE} (run bertkit prepare-pretraining first, "
+                "and let it finish)"
+            )
+        self.index = json.loads(index_path.read_text(encoding="utf-8"))
+        config = self.index["config"]
+        self.is_static = config["masking"] == "static"
+        self.masking = MaskingConfig(**config["masking_config"])
+        self.max_seq_length = int(config["max_seq_length"])
+        self.tokenizer = WordPieceTokenizer.from_pretrained(self.data_dir)
+        self.vocab: MaskingVocab = masking_vocab(self.tokenizer)
+        self.reader = ShardReader(
+            self.data_dir,
+            self.index["splits"].get(split, []),
+            self.index["token_dtype"],
+            self.is_static,
+        )
+
+    def __len__(self) -> int:
+        return len(self.reader)
+
+    def example(self, index: int, epoch: int) -> tuple[np.ndarray, np.ndarray, int, bool]:
+        """(input_ids, labels, num_a, is_random_next) of instance `index`, masked for `epoch`."""
+        tokens, num_a, is_random_next, labels = self.reader.get(index)
+        if labels is None:
+            rng = np.random.default_rng([self.seed, epoch, index])
+            tokens, labels = mask_tokens(tokens, self.vocab, self.masking, rng)
+        return tokens, labels, num_a, is_random_next
+
+    def collate(self, indices: np.ndarray, epoch: int = 0) -> dict[str, torch.Tensor]:
+        """A batch of the instances `indices`, padded to the longest."""
+        examples = [self.example(int(i), epoch) for i in indices]
+        return collate(examples, self.tokenizer.pad_token_id)
+
+
+def collate(examples: list[tuple], pad_id: int) -> dict[str, torch.Tensor]:
+    """(input_ids, labels, num_a, is_random_next) tuples -> the tensors BertForPreTraining takes."""
+    length = max(len(ids) for ids, *_ in examples)
+    batch = len(examples)
+    input_ids = np.full((batch, length), pad_id, dtype=np.int64)
+    labels = np.full((batch, length), IGNORE_INDEX, dtype=np.int64)
+    token_type_ids = np.zeros((batch, length), dtype=np.int64)
+    attention_mask = np.zeros((batch, length), dtype=np.int64)
+    for row, (ids, row_labels, num_a, _) in enumerate(examples):
+        input_ids[row, : len(ids)] = ids
+        labels[row, : len(ids)] = row_labels
+        token_type_ids[row, num_a : len(ids)] = 1
+        attention_mask[row, : len(ids)] = 1
+    return {
+        "input_ids": torch.from_numpy(input_ids),
+        "token_type_ids": torch.from_numpy(token_type_ids),
+        "attention_mask": torch.from_numpy(attention_mask),
+        "labels": torch.from_numpy(labels),
+        "next_sentence_label": torch.tensor([int(e[3]) for e in examples]),
+    }
