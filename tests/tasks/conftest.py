@@ -22,13 +22,17 @@ WORDS = (
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, "##s", "##ed"]
 
 
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tiny-pretrained")
+def make_tiny_model_dir(path: Path) -> Path:
+    """A random tiny encoder and the hand-made vocabulary, saved as a model directory."""
     config = tiny_config(vocab_size=len(VOCAB), max_position_embeddings=128)
     BertModel(config).save_pretrained(path)
     WordPieceTokenizer(VOCAB).save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    return make_tiny_model_dir(tmp_path_factory.mktemp("tiny-pretrained"))
 
 
 def write_sentiment_tsv(path: Path, rows: int = 48, seed: int = 0) -> Path:
