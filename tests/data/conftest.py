@@ -1,4 +1,4 @@
-"""Real data for the data tests: WikiText-2 validation, tokenized with the bert-base-uncased vocab."""
+"""Real data for the data tests: WikiText-2 validation through the bert-base-uncased vocab."""
 
 import pytest
 
