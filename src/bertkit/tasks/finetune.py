@@ -78,8 +78,9 @@ def finetune(config: FinetuneConfig) -> dict:
     summary = {
         "task": task.__name__.split(".")[-2],
         "metric": metric,
-        "train_examples": len(train_split.features),
-        "eval_examples": len(eval_split.features),
+        "train_examples": train_split.num_examples,
+        "train_inputs": len(train_split.features),
+        "eval_examples": eval_split.num_examples,
         "skipped_train": len(train_split.skipped),
         "skipped_eval": len(eval_split.skipped),
         "steps": num_steps,
@@ -120,7 +121,13 @@ def finetune(config: FinetuneConfig) -> dict:
     train(model, train_config, batches, task.step, count=task.count, evaluate=evaluate_and_keep)
     # The loop's resume checkpoint (weights + optimizer) is not needed once the run is done.
     shutil.rmtree(out / "train" / "checkpoints", ignore_errors=True)
-    result = {**best["metrics"], **summary, "wall_seconds": time.perf_counter() - started}
+    result = {
+        **best["metrics"],
+        **summary,
+        "best_evaluation": best["evaluation"],
+        "evaluations": evaluations,
+        "wall_seconds": time.perf_counter() - started,
+    }
     write_json(out / "eval.json", result)
     return result
 
@@ -135,10 +142,10 @@ def evaluate(config: FinetuneConfig, out_file: str | Path | None = None) -> dict
     labels = task.model_labels(model)
     eval_split = task.read_eval(config, tokenizer, labels)
     _report_skipped(config.eval, eval_split.skipped)
-    metrics, predictions = task.score(model, eval_split, config, tokenizer.pad_token_id)
+    metrics, _ = task.score(model, eval_split, config, tokenizer.pad_token_id)
     result = {
         **metrics,
-        "eval_examples": len(eval_split.features),
+        "eval_examples": eval_split.num_examples,
         "skipped_eval": len(eval_split.skipped),
         "model": str(config.model),
         "data": str(config.eval),

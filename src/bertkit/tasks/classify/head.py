@@ -55,6 +55,11 @@ class Split:
     labels: list[str]  # label names by id; [] for regression
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def num_examples(self) -> int:
+        """Rows kept, one model input each."""
+        return len(self.features)
+
 
 def default_metric(labels: list[str]) -> str:
     return "pearson" if not labels else "accuracy"

@@ -43,6 +43,11 @@ class Split:
     sentences: list[Sentence] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def num_examples(self) -> int:
+        """Sentences scored; a long one takes several model inputs."""
+        return len(self.sentences)
+
 
 def default_metric(labels: list[str]) -> str:
     return "f1"

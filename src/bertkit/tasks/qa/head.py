@@ -50,6 +50,11 @@ class Split:
     is_v2: bool = False
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def num_examples(self) -> int:
+        """Questions scored; a long context takes several windows."""
+        return len(self.examples)
+
 
 def default_metric(labels: list[str]) -> str:
     return "f1"
