@@ -7,6 +7,7 @@ a message naming its file and line; a file with no usable row stops the run befo
 """
 
 import csv
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
             rows.append((number, {k: _as_text(v) for k, v in record.items()}))
         return list(header), rows
     if suffix == ".csv":
-        reader = csv.reader(text.splitlines())
+        reader = csv.reader(io.StringIO(text, newline=""))  # quoted fields may span lines
         lines = [(reader.line_num, record) for record in reader]
     else:  # .tsv and anything else: tabs only, quotes are part of the text (GLUE)
         lines = [(n, line.split("\t")) for n, line in enumerate(text.splitlines(), 1)]
