@@ -80,6 +80,7 @@ class Pipeline:
 
     task = ""
     model_class: type = BertModel
+    model_options: dict = {}  # constructor arguments of model_class, e.g. no pooler
     required_head: str | None = None  # a head name of `describe_model_dir`, e.g. "masked-lm"
     head_hint = ""  # how to get a directory with that head, appended to the error
 
@@ -113,7 +114,9 @@ class Pipeline:
         self.tokenizer = WordPieceTokenizer.from_pretrained(encoder_dir)
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
-        self.model = self.model_class.from_pretrained(self.model_dir, dtype=self.dtype)
+        self.model = self.model_class.from_pretrained(
+            self.model_dir, dtype=self.dtype, **self.model_options
+        )
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.progress = progress

@@ -28,6 +28,7 @@ class EmbedPipeline(Pipeline):
     """
 
     task = "embed"
+    model_options = {"use_pooler": False}  # sentence vectors come from the token vectors
 
     def __init__(
         self,
