@@ -26,6 +26,7 @@ COMMANDS = {
     "embed": "bertkit.cli.embed",
     "similarity": "bertkit.cli.similarity",
     "search": "bertkit.cli.search",
+    "demo": "bertkit.cli.demo",
 }
 
 
