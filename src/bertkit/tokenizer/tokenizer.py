@@ -7,15 +7,19 @@ characters, "[MASK]" written in the text) we follow HF.
 """
 
 import logging
-import multiprocessing
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from bertkit.errors import BertkitError
-from bertkit.tokenizer import encoding as enc
 from bertkit.tokenizer.basic import BasicTokenizer
-from bertkit.tokenizer.encoding import BatchEncoding, Encoding, Segment
+from bertkit.tokenizer.encoding import (
+    BatchEncoding,
+    Encoding,
+    Segment,
+    build_encoding,
+    pad_encodings,
+)
+from bertkit.tokenizer.parallel import MIN_TEXTS_PER_JOB, paused_gc, windows_parallel
 from bertkit.tokenizer.truncation import truncate
 from bertkit.tokenizer.vocab import (
     SPECIAL_TOKEN_KEYS,
@@ -33,7 +37,6 @@ _CLEANUP = (
     (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
     (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
 )  # fmt: skip
-_MIN_TEXTS_PER_WORKER = 256
 
 
 class WordPieceTokenizer:
@@ -189,6 +192,33 @@ class WordPieceTokenizer:
         """The wordpieces of `text`, without special tokens."""
         return [self._id_to_token[i] for i in self.segment(text).ids]
 
+    def windows(
+        self,
+        text: str,
+        pair: str | None = None,
+        *,
+        add_special_tokens: bool = True,
+        max_length: int | None = None,
+        truncation: str | None = "longest_first",
+        stride: int = 0,
+    ) -> list[tuple[Segment, Segment | None]]:
+        """The (first, pair) segments of every window, kept one first, before special tokens."""
+        a = self.segment(text)
+        b = self.segment(pair) if pair is not None else None
+        if max_length is None or truncation is None:
+            return [(a, b)]
+        n_special = (3 if b is not None else 2) if add_special_tokens else 0
+        if max_length <= n_special:
+            raise BertkitError(f"max_length {max_length} leaves no room beside special tokens")
+        return truncate(a, b, max_length - n_special, truncation, stride)
+
+    def build(
+        self, a: Segment, b: Segment | None, add_special_tokens: bool, sample: int
+    ) -> Encoding:
+        """Turn one window's segments into an Encoding ([CLS] a [SEP] b [SEP])."""
+        cls_sep = (self.cls_token_id, self.sep_token_id) if add_special_tokens else None
+        return build_encoding(a, b, cls_sep, self._id_to_token, sample)
+
     def encode(
         self,
         text: str,
@@ -200,28 +230,24 @@ class WordPieceTokenizer:
         stride: int = 0,
         return_overflowing: bool = False,
         padding: bool | str = False,
-        _sample: int = 0,
     ) -> Encoding | list[Encoding]:
         """Encode a text or a pair. Truncation applies only when `max_length` is given.
 
         Returns one Encoding, or with `return_overflowing` every window (the first is the one
-        returned otherwise), each with `overflow_to_sample` set.
+        returned otherwise).
         """
-        a = self.segment(text)
-        b = self.segment(pair) if pair is not None else None
-        cls_sep = (self.cls_token_id, self.sep_token_id) if add_special_tokens else None
-        if max_length is not None and truncation is not None:
-            n_special = (3 if b is not None else 2) if add_special_tokens else 0
-            if max_length <= n_special:
-                raise BertkitError(f"max_length {max_length} leaves no room beside special tokens")
-            parts = truncate(a, b, max_length - n_special, truncation, stride)
-        else:
-            parts = [(a, b)]
+        parts = self.windows(
+            text,
+            pair,
+            add_special_tokens=add_special_tokens,
+            max_length=max_length,
+            truncation=truncation,
+            stride=stride,
+        )
         if not return_overflowing:
             parts = parts[:1]
-        tokens = self._id_to_token
-        encodings = [enc.build_encoding(pa, pb, cls_sep, tokens, _sample) for pa, pb in parts]
-        enc.pad_encodings(encodings, padding, max_length or self.model_max_length, self._pad)
+        encodings = [self.build(a, b, add_special_tokens, 0) for a, b in parts]
+        pad_encodings(encodings, padding, max_length or self.model_max_length, self._pad)
         return encodings if return_overflowing else encodings[0]
 
     @property
@@ -233,36 +259,49 @@ class WordPieceTokenizer:
         texts: Sequence[str],
         pairs: Sequence[str] | None = None,
         *,
+        add_special_tokens: bool = True,
+        max_length: int | None = None,
+        truncation: str | None = "longest_first",
+        stride: int = 0,
+        return_overflowing: bool = False,
         num_workers: int = 1,
-        **options,
     ) -> list[Encoding]:
-        """Encode many texts (and pairs), each window its own Encoding; no padding.
+        """Encode many texts (and pairs) without padding; each window is its own Encoding.
 
-        `options` are those of `encode` (max_length, truncation, stride, return_overflowing...).
-        With `num_workers` > 1 the texts are shared among that many processes.
+        With `num_workers` > 1 the texts are shared among that many processes (same result).
         """
         if pairs is not None and len(pairs) != len(texts):
             raise BertkitError(f"got {len(texts)} texts but {len(pairs)} pairs")
-        options = {**options, "padding": False}
-        if num_workers > 1 and len(texts) >= 2 * _MIN_TEXTS_PER_WORKER:
-            return self._encode_parallel(texts, pairs, num_workers, options)
-        encodings: list[Encoding] = []
-        for i, text in enumerate(texts):
-            out = self.encode(text, pairs[i] if pairs is not None else None, _sample=i, **options)
-            encodings += out if isinstance(out, list) else [out]
-        return encodings
+        options = dict(
+            add_special_tokens=add_special_tokens,
+            max_length=max_length,
+            truncation=truncation,
+            stride=stride,
+        )
+        with paused_gc():
+            if num_workers > 1 and len(texts) >= 2 * MIN_TEXTS_PER_JOB:
+                windows = windows_parallel(
+                    self, texts, pairs, options, return_overflowing, num_workers
+                )
+            else:
+                windows = self.batch_windows(texts, pairs, options, return_overflowing)
+            return [self.build(a, b, add_special_tokens, sample) for sample, a, b in windows]
 
-    def _encode_parallel(self, texts, pairs, num_workers, options) -> list[Encoding]:
-        size = max(_MIN_TEXTS_PER_WORKER, -(-len(texts) // (num_workers * 4)))
-        jobs = [
-            (start, texts[start : start + size], pairs[start : start + size] if pairs else None)
-            for start in range(0, len(texts), size)
-        ]
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
-        with context.Pool(num_workers, _init_worker, (self, options)) as pool:
-            results = pool.map(_encode_job, jobs)
-        return [e for chunk in results for e in chunk]
+    def batch_windows(
+        self,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None,
+        options: dict,
+        return_overflowing: bool,
+        first_sample: int = 0,
+    ) -> list[tuple[int, Segment, Segment | None]]:
+        """(sample, first, pair) segments of every window of a batch; `options` go to `windows`."""
+        out = []
+        for i, text in enumerate(texts):
+            parts = self.windows(text, pairs[i] if pairs is not None else None, **options)
+            sample = first_sample + i
+            out += [(sample, a, b) for a, b in (parts if return_overflowing else parts[:1])]
+        return out
 
     def __call__(
         self,
@@ -292,8 +331,9 @@ class WordPieceTokenizer:
             stride=stride,
             return_overflowing=return_overflowing,
         )
-        enc.pad_encodings(encodings, padding, max_length or self.model_max_length, self._pad)
-        return BatchEncoding(encodings, return_tensors)
+        with paused_gc():
+            pad_encodings(encodings, padding, max_length or self.model_max_length, self._pad)
+            return BatchEncoding(encodings, return_tensors)
 
     # ---- ids -> text
 
@@ -322,23 +362,3 @@ class WordPieceTokenizer:
 
 def _as_list(ids) -> list[int]:
     return ids.tolist() if hasattr(ids, "tolist") else [int(i) for i in ids]
-
-
-# ---- worker processes for encode_batch(num_workers=N)
-
-_worker: tuple[WordPieceTokenizer, dict] | None = None
-
-
-def _init_worker(tokenizer: WordPieceTokenizer, options: dict) -> None:
-    global _worker
-    _worker = (tokenizer, options)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-
-def _encode_job(job) -> list[Encoding]:
-    start, texts, pairs = job
-    tokenizer, options = _worker
-    encodings = tokenizer.encode_batch(texts, pairs, **options)
-    for e in encodings:
-        e.overflow_to_sample += start
-    return encodings
