@@ -27,6 +27,8 @@ COMMANDS = {
     "similarity": "bertkit.cli.similarity",
     "search": "bertkit.cli.search",
     "demo": "bertkit.cli.demo",
+    "tokenize": "bertkit.cli.tokenize",
+    "train-vocab": "bertkit.cli.train_vocab",
 }
 
 
