@@ -1,5 +1,5 @@
-"""Golden tokenizations: a hand-written vocab (google `tokenization_test.py` style) and the reference
-files in shared/data/golden (made with HF's BertTokenizerFast and Google's tokenization.py)."""
+"""Golden tokenizations: a hand-written vocab (google `tokenization_test.py` style) and the
+reference files in shared/data/golden (by HF BertTokenizerFast and Google tokenization.py)."""
 
 import json
 
