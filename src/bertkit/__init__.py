@@ -12,6 +12,7 @@ from bertkit.model import (
     BertModel,
     preset,
 )
+from bertkit.tokenizer import WordPieceTokenizer
 
 __version__ = "0.1.0"
 
@@ -25,5 +26,6 @@ __all__ = [
     "BertForTokenClassification",
     "BertModel",
     "BertkitError",
+    "WordPieceTokenizer",
     "preset",
 ]
