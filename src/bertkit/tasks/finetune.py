@@ -12,15 +12,14 @@ import logging
 import math
 import shutil
 import time
-from functools import partial
 from pathlib import Path
 from types import ModuleType
 
 import torch
 
+from bertkit.data.stream import ShuffledBatches
 from bertkit.errors import BertkitError
 from bertkit.files import write_json
-from bertkit.tasks.batching import EpochBatches
 from bertkit.tasks.classify import head as classify
 from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.ner import head as ner
@@ -68,13 +67,18 @@ def finetune(config: FinetuneConfig) -> dict:
     seed_everything(config.seed)  # the new head's initial weights
     model = task.build_model(config, train_split.labels)
     out = Path(config.out)
-    steps_per_epoch = math.ceil(len(train_split.features) / config.batch_size)
+    pad_id = tokenizer.pad_token_id
+    features = train_split.features
+    batch_size = min(config.batch_size, len(features))  # a tiny training set: one full batch
+    batches = ShuffledBatches(
+        len(features),
+        batch_size,
+        lambda indices, epoch: task.collate([features[i] for i in indices], pad_id),
+        seed=config.seed,
+    )
+    steps_per_epoch = batches.batches_per_epoch  # a last incomplete batch is dropped
     num_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
     eval_every = max(1, steps_per_epoch // config.evals_per_epoch)
-    pad_id = tokenizer.pad_token_id
-    batches = EpochBatches(
-        train_split.features, config.batch_size, partial(task.collate, pad_id=pad_id), config.seed
-    )
     summary = {
         "task": task.__name__.split(".")[-2],
         "metric": metric,
@@ -107,7 +111,7 @@ def finetune(config: FinetuneConfig) -> dict:
     train_config = TrainConfig(
         out_dir=str(out / "train"),
         max_steps=num_steps,
-        batch_size=config.batch_size,
+        batch_size=batch_size,
         lr=config.lr,
         weight_decay=config.weight_decay,
         warmup_ratio=config.warmup_ratio,
