@@ -63,7 +63,7 @@ def windows_parallel(
 
 
 def _pack(windows: list[Window]) -> Packed:
-    meta, ids, offsets, word_ids = array("q"), array("q"), array("q"), array("q")
+    meta, ids, offsets, word_ids = array("i"), array("i"), array("i"), array("i")
     for sample, a, b in windows:
         for segment in (a, b):
             if segment is None:

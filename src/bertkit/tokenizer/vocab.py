@@ -1,17 +1,16 @@
 """The files of a tokenizer directory: vocab.txt, tokenizer_config.json, special_tokens_map.json.
 
 Formats as written by google-research/bert (vocab.txt: one token per line, id = line number - 1)
-and HF `BertTokenizer.save_pretrained` (the two JSON files). Writes go to a temporary name first
-and are renamed into place, so a crash never leaves half a file.
+and HF `BertTokenizer.save_pretrained` (the two JSON files). Writes go through `bertkit.files`
+(temporary name, then rename), so a crash never leaves half a file.
 """
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from bertkit.errors import BertkitError
+from bertkit.files import write_json, write_text
 from bertkit.tokenizer.textfile import iter_lines
 
 logger = logging.getLogger(__name__)
@@ -62,19 +61,6 @@ def read_settings(directory: Path) -> dict:
     return settings
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_tokenizer_files(directory: Path, tokens: list[str], settings: dict) -> list[Path]:
     """Write vocab.txt, tokenizer_config.json and special_tokens_map.json into `directory`."""
     directory = Path(directory)
@@ -83,7 +69,7 @@ def write_tokenizer_files(directory: Path, tokens: list[str], settings: dict) ->
     specials = {key: settings[key] for key in SPECIAL_TOKEN_KEYS}
     config = {"tokenizer_class": "BertTokenizer", **settings}
     paths = [directory / VOCAB_FILE, directory / CONFIG_FILE, directory / SPECIAL_TOKENS_FILE]
-    write_atomic(paths[0], "".join(t + "\n" for t in tokens))
-    write_atomic(paths[1], json.dumps(config, indent=2, ensure_ascii=False) + "\n")
-    write_atomic(paths[2], json.dumps(specials, indent=2, ensure_ascii=False) + "\n")
+    write_text(paths[0], "".join(t + "\n" for t in tokens))
+    write_json(paths[1], config)
+    write_json(paths[2], specials)
     return paths
