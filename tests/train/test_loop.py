@@ -116,3 +116,13 @@ def test_metrics_lines_have_step_loss_and_learning_rate(tmp_path):
     assert [r["step"] for r in records if r["split"] == "eval"] == [3, 6]
     assert all({"step", "loss"} <= set(r) for r in records)
     assert all({"lr", "mse", "grad_norm"} <= set(r) for r in records if r["split"] == "train")
+
+
+def test_time_limit_stops_early_with_an_evaluation_and_a_checkpoint(tmp_path):
+    model = toy_model()
+    batches = ShuffledBatches(64, 8, make_batch)
+    evaluate = lambda m: {"loss": 0.0}  # noqa: E731
+    limited = config(tmp_path, max_steps=1000, time_limit_minutes=1e-6)
+    result = train(model, limited, batches, squared_error, evaluate=evaluate)
+    assert result.step == 1 and result.eval["step"] == 1
+    assert [p.name for p in list_checkpoints(tmp_path / "checkpoints")] == ["step-00000001.pt"]

@@ -15,7 +15,8 @@ BEST_MODES = ("max", "min")
 @dataclass
 class TrainConfig:
     out_dir: str = "runs/run"  # run folder: metrics.jsonl, loss.png, checkpoints/
-    max_steps: int = 1000  # optimizer steps in the whole run
+    max_steps: int = 1000  # optimizer steps in the whole run (the schedule decays to 0 there)
+    time_limit_minutes: float = 0.0  # stop early (evaluate, save) after this long; 0: no limit
     batch_size: int = 32  # sequences per micro-batch per process
     grad_accum_steps: int = 1  # micro-batches per optimizer step
     lr: float = 1e-4  # peak learning rate
@@ -43,7 +44,13 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise BertkitError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("eval_every", "save_every", "max_grad_norm", "weight_decay"):
+        for name in (
+            "eval_every",
+            "save_every",
+            "max_grad_norm",
+            "weight_decay",
+            "time_limit_minutes",
+        ):
             if getattr(self, name) < 0:
                 raise BertkitError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.lr > 0:

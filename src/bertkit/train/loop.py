@@ -192,6 +192,7 @@ def train(
     last_train, last_eval, last_saved = {}, {}, checkpoint
     interval = _Interval()
     progress = _progress_bar(config, start_step, info)
+    deadline, last_step = time.monotonic() + 60 * config.time_limit_minutes, start_step
     for step_num in range(start_step + 1, config.max_steps + 1):
         window = [_to_device(next(data), device) for _ in range(k)]
         totals: dict[str, float] = {}
@@ -230,25 +231,31 @@ def train(
         interval.add(sums, totals, grad_norm)
         progress.update(1)
 
-        if step_num % config.log_every == 0 or step_num == config.max_steps:
+        last_step, is_end = step_num, step_num == config.max_steps
+        if config.time_limit_minutes > 0:
+            # Every process must stop at the same step: rank 0's clock decides.
+            is_late = info.is_main and time.monotonic() > deadline
+            is_end = is_end or all_reduce_sum({"late": float(is_late)}, device)["late"] > 0
+        if step_num % config.log_every == 0 or is_end:
             last_train = {"split": "train", "step": step_num, **interval.means(), "lr": lr}
             interval = _Interval()
             if info.is_main:
                 metrics.log(last_train)
                 progress.set_postfix(loss=f"{last_train['loss']:.4f}")
-        is_end = step_num == config.max_steps
         if evaluate is not None and (
             is_end or (config.eval_every and step_num % config.eval_every == 0)
         ):
             last_eval = run_evaluation(step_num)
         if is_end or (config.save_every and step_num % config.save_every == 0):
             last_saved = save(step_num)
+        if is_end:
+            break
     progress.close()
     if info.is_main:
         metrics.plot()
         metrics.close()
     return TrainResult(
-        step=max(start_step, config.max_steps),
+        step=last_step,
         train=last_train,
         eval=last_eval,
         checkpoint=last_saved,
