@@ -87,11 +87,12 @@ WHITESPACE = frozenset("\t\n\r \xa0\u1680\u2028\u2029\u202f\u205f\u3000") | froz
     chr(cp) for cp in range(0x2000, 0x200B)
 )
 
-# The "CJK Unified Ideographs" blocks of google's `_is_chinese_char`. Hangul and kana are not here:
-# they are written with spaces, so BERT treats them like any other letters.
+# The "CJK Unified Ideographs" blocks of google's `_is_chinese_char`, except that HF starts the
+# Extension E block at U+2B920 where Google starts it at U+2B820; we follow HF. Hangul and kana are
+# not here: they are written with spaces, so BERT treats them like any other letters.
 _CJK = _RangeSet((
     (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
-    (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
+    (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
 ))  # fmt: skip
 
 
