@@ -180,3 +180,14 @@ def test_bad_embed_options_are_errors(minilm_dir):
         SimilarityPipeline(minilm_dir)(["a", "b"], ["c"])
     with pytest.raises(BertkitError, match="no such model directory"):
         EmbedPipeline("/nonexistent/model")
+
+
+@pytest.mark.gpu
+def test_embed_on_gpu_runs_in_bf16_close_to_fp32_on_cpu(minilm_dir):
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    texts = ["A man is playing a guitar.", "The stock market fell.", "x " * 300]
+    gpu = EmbedPipeline(minilm_dir, device="cuda")
+    assert gpu.dtype == torch.bfloat16
+    cosine = (gpu(texts) * EmbedPipeline(minilm_dir, device="cpu")(texts)).sum(-1)
+    assert cosine.min() >= 0.99

@@ -56,8 +56,8 @@ class DemoConfig:
     minutes: float = 2.5  # pretraining time budget; the step count is measured to fit it
     max_steps: int = 0  # pretraining steps; 0 = as many as fit in `minutes`
     model: str = "tiny"  # BERT size to pretrain: a preset (tiny, mini, small, ...)
-    vocab_size: int = 4000  # WordPiece vocabulary size
-    max_seq_length: int = 128  # tokens per pretraining instance
+    vocab_size: int = 3000  # WordPiece vocabulary size
+    max_seq_length: int = 64  # tokens per pretraining instance (docstring sentences are short)
     batch_size: int = 32  # sequences per pretraining step
     lr: float = 1e-3  # peak learning rate (a tiny BERT takes a large one)
     max_documents: int = 0  # use only the first N documents of the corpus (0 = all)
@@ -141,18 +141,19 @@ def run_demo(config: DemoConfig) -> DemoResult:
 
 
 def read_corpus(config: DemoConfig) -> list[Document]:
-    if config.corpus:
-        documents = file_documents(Path(config.corpus))
-    else:
-        documents = stdlib_documents()
+    if not config.corpus:
+        return stdlib_documents(limit=config.max_documents)
+    documents = file_documents(Path(config.corpus))
     return documents[: config.max_documents] if config.max_documents else documents
 
 
 def train_tokenizer(corpus_path: Path, out_dir: Path, config: DemoConfig):
     from bertkit.tokenizer import WordPieceTokenizer, train_vocab
 
-    train_vocab([corpus_path], out_dir, vocab_size=config.vocab_size)
-    return WordPieceTokenizer.from_pretrained(out_dir)
+    tokens = train_vocab([corpus_path], config.vocab_size, lowercase=True)
+    tokenizer = WordPieceTokenizer(tokens, do_lower_case=True)
+    tokenizer.save_pretrained(out_dir)
+    return tokenizer
 
 
 def prepare_data(corpus_path: Path, tokenizer, out_dir: Path, config: DemoConfig) -> dict:
@@ -179,6 +180,8 @@ def pretrain_model(data_dir: Path, out_dir: Path, config: DemoConfig) -> Path:
         warmup_ratio=0.06,
         log_every=max(1, steps // 50),
         seed=config.seed,
+        # The step count was measured to fit; should the machine slow down, stop at the budget.
+        time_limit_minutes=1.5 * config.minutes if not config.max_steps else 0.0,
     )
     pretrain(pretrain_config, train_config)
     return out_dir / "model"

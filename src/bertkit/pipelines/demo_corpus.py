@@ -32,9 +32,11 @@ class Document:
 
     @property
     def passage(self) -> str:
-        """A short passage for search: the name and the first sentences."""
-        text = " ".join(self.sentences[:3])
-        return f"{self.name}: {text}" if not self.name.startswith("doc ") else text
+        """A short passage for search: a docstring's name and summary line, or the first two
+        sentences of a document of the user's text."""
+        if self.name.startswith("doc "):
+            return " ".join(self.sentences[:2])
+        return f"{self.name}: {self.sentences[0]}"
 
 
 def prose_paragraphs(docstring: str) -> list[str]:
@@ -75,8 +77,9 @@ def module_docstrings(path: Path, module: str) -> list[Document]:
     return documents
 
 
-def stdlib_documents(root: Path | None = None) -> list[Document]:
-    """Every prose docstring of the standard library's public modules, classes and functions."""
+def stdlib_documents(root: Path | None = None, limit: int = 0) -> list[Document]:
+    """The prose docstrings of the standard library's public modules, classes and functions
+    (the first `limit` of them; 0 = all)."""
     root = Path(root or sysconfig.get_paths()["stdlib"])
     files = sorted(
         path
@@ -90,11 +93,13 @@ def stdlib_documents(root: Path | None = None) -> list[Document]:
             continue  # private modules
         module = ".".join(p for p in parts if p != "__init__")
         documents += module_docstrings(path, module)
+        if limit and len(documents) >= limit:
+            break
     if not documents:
         raise BertkitError(
             f"no docstrings found under {root} (no standard library sources?): use --corpus FILE"
         )
-    return documents
+    return documents[:limit] if limit else documents
 
 
 def file_documents(path: Path) -> list[Document]:
