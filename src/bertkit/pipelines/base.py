@@ -123,9 +123,9 @@ class Pipeline:
         model_max = self.model.config.max_position_embeddings
         if max_length is not None and not 2 < max_length <= model_max:
             raise BertkitError(f"max_length must be in 3..{model_max}, got {max_length}")
-        self.max_length = max_length or self.default_max_length(encoder_dir)
+        self.max_length = max_length or self.default_max_length()
 
-    def default_max_length(self, encoder_dir: Path) -> int:
+    def default_max_length(self) -> int:
         """The model's position limit, lowered by the tokenizer's `model_max_length` if set."""
         limit = self.model.config.max_position_embeddings
         return min(limit, self.tokenizer.model_max_length or limit)

@@ -6,13 +6,13 @@ max can be asked for, from any layer. Texts are cut to the directory's `max_seq_
 (sentence_bert_config.json) as sentence-transformers does, else to the model's maximum.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from bertkit.errors import BertkitError
+from bertkit.interop.checkpoint import read_json
 from bertkit.model.pooling import POOLING_MODES, pool
 from bertkit.pipelines.base import Pipeline, as_batch
 
@@ -52,11 +52,12 @@ class EmbedPipeline(Pipeline):
             raise BertkitError(f"layer must be in {-num_layers - 1}..{num_layers}, got {layer}")
         self.layer = layer
 
-    def default_max_length(self, encoder_dir: Path) -> int:
+    def default_max_length(self) -> int:
+        """sentence-transformers' `max_seq_length` when the directory sets one."""
         settings = self.model_dir / "sentence_bert_config.json"
-        limit = super().default_max_length(encoder_dir)
+        limit = super().default_max_length()
         if settings.exists():
-            return min(limit, int(json.loads(settings.read_text()).get("max_seq_length", limit)))
+            return min(limit, int(read_json(settings).get("max_seq_length") or limit))
         return limit
 
     @property

@@ -62,8 +62,8 @@ class QaPipeline(Pipeline):
         self.n_best = n_best
         self.allow_no_answer = allow_no_answer
 
-    def default_max_length(self, encoder_dir: Path) -> int:
-        return min(384, super().default_max_length(encoder_dir))
+    def default_max_length(self) -> int:
+        return min(384, super().default_max_length())
 
     def __call__(
         self, questions: str | list[str], contexts: str | list[str]
