@@ -146,8 +146,10 @@ def main() -> None:
     import transformers
 
     train_file, dev_file = args.data / "sst2" / "train.tsv", args.data / "sst2" / "dev.tsv"
+    load_before = os.getloadavg()[0]  # other jobs on the machine skew wall times: record them
     theirs = run_transformers(args, train_file, dev_file)
     ours = run_bertkit(args, train_file, dev_file)
+    load_after = os.getloadavg()[0]
     n = len(read_sst2(dev_file)[1])
     # One standard error of an accuracy near these values on n dev sentences.
     noise = math.sqrt(ours["accuracy"] * (1 - ours["accuracy"]) / n)
@@ -163,6 +165,7 @@ def main() -> None:
         "model": args.model.name if args.model.name != "model" else args.model.parent.name,
         "device": "cpu",
         "threads": torch.get_num_threads(),
+        "load_average_1min": [round(load_before, 2), round(load_after, 2)],
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "bertkit": ours,
