@@ -4,6 +4,7 @@ The model is `BertForTokenClassification` (Devlin et al. 2018, section 5.3, figu
 word, read on its first sub-token; predictions are mapped back to words and scored by entity.
 """
 
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -24,6 +25,8 @@ from bertkit.tasks.ner.data import (
 )
 from bertkit.tasks.ner.decode import to_bio, word_label_ids
 from bertkit.tasks.ner.metrics import entity_scores
+
+log = logging.getLogger(__name__)
 
 MODEL = BertForTokenClassification  # the model class this task trains and loads
 
@@ -68,9 +71,10 @@ def read_eval(config: NerConfig, tokenizer, labels: list[str]) -> Split:
     read = read_conll(config.eval, config.max_eval_examples)
     label2id = {tag: i for i, tag in enumerate(labels)}
     unknown = sorted({t for s in read.sentences for t in s.tags} - set(labels))
-    skipped = read.skipped + [f"{config.eval}: tag {t!r} was not in training" for t in unknown]
+    if unknown:
+        log.warning("%s: tags %s were not in training; they count as misses", config.eval, unknown)
     features = encode_sentences(tokenizer, read.sentences, label2id, config.max_seq_length)
-    return Split(features, labels, read.sentences, skipped)
+    return Split(features, labels, read.sentences, read.skipped)
 
 
 def build_model(config: NerConfig, labels: list[str]) -> BertForTokenClassification:
