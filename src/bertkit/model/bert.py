@@ -13,6 +13,7 @@ from bertkit.model.attention import eager_attention, get_attention
 from bertkit.model.config import BertConfig
 from bertkit.model.outputs import BertOutput
 from bertkit.model.pretrained import PreTrainedBert
+from bertkit.model.unpad import Packing, packed_attention, packing, repad, unpad
 
 ACTIVATIONS = {
     "gelu": F.gelu,
@@ -42,7 +43,11 @@ class Embeddings(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Multi-head self-attention with one fused projection for queries, keys and values."""
+    """Multi-head self-attention with one fused projection for queries, keys and values.
+
+    `padding` says how padding is kept out of attention: an additive (B, 1, 1, T) bias on the keys
+    of a padded (B, T, C) batch, or, for an unpadded batch of (N, C) real tokens, its `Packing`.
+    """
 
     def __init__(self, config: BertConfig, attn_backend: str):
         super().__init__()
@@ -54,8 +59,13 @@ class SelfAttention(nn.Module):
         self.attend = get_attention(attn_backend)
 
     def forward(
-        self, x: torch.Tensor, bias: torch.Tensor | None, need_weights: bool = False
+        self, x: torch.Tensor, padding: torch.Tensor | Packing | None, need_weights: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        dropout_p = self.dropout_p if self.training else 0.0
+        if isinstance(padding, Packing):
+            q, k, v = self.qkv(x).view(-1, 3, self.num_heads, self.head_dim).unbind(1)
+            y = packed_attention(q, k, v, padding, dropout_p)  # 3 x (N, H, D) -> (N, H, D)
+            return self.out(y.flatten(1)), None
         B, T, C = x.shape
         qkv = self.qkv(x).view(
             B, T, 3, self.num_heads, self.head_dim
@@ -63,7 +73,7 @@ class SelfAttention(nn.Module):
         q, k, v = qkv.permute(2, 0, 3, 1, 4)  # -> 3 x (B, H, T, D)
         # The probabilities exist only on the eager path, so asking for them selects it.
         attend = eager_attention if need_weights else self.attend
-        y, probs = attend(q, k, v, bias, self.dropout_p if self.training else 0.0, need_weights)
+        y, probs = attend(q, k, v, padding, dropout_p, need_weights)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, H, T, D) -> (B, T, C)
         return self.out(y), probs
 
@@ -93,16 +103,19 @@ class EncoderLayer(nn.Module):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(
-        self, x: torch.Tensor, bias: torch.Tensor | None, need_weights: bool = False
+        self, x: torch.Tensor, padding: torch.Tensor | Packing | None, need_weights: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        a, probs = self.attn(x, bias, need_weights)
+        a, probs = self.attn(x, padding, need_weights)
         x = self.attn_norm(x + self.dropout(a))
         x = self.ffn_norm(x + self.dropout(self.ffn(x)))
         return x, probs
 
 
 class Encoder(nn.Module):
-    """The stack of layers; optionally collects every layer's hidden states and attention."""
+    """The stack of layers; optionally collects every layer's hidden states and attention.
+
+    With a `Packing` as `padding`, x is (N, C) real tokens and every collected state is repadded.
+    """
 
     def __init__(self, config: BertConfig, attn_backend: str):
         super().__init__()
@@ -113,20 +126,23 @@ class Encoder(nn.Module):
     def forward(
         self,
         x: torch.Tensor,
-        bias: torch.Tensor | None,
+        padding: torch.Tensor | Packing | None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
     ) -> BertOutput:
-        hidden_states = [x] if output_hidden_states else None
+        def dense(h: torch.Tensor) -> torch.Tensor:
+            return repad(h, padding) if isinstance(padding, Packing) else h
+
+        hidden_states = [dense(x)] if output_hidden_states else None
         attentions = [] if output_attentions else None
         for layer in self.layers:
-            x, probs = layer(x, bias, output_attentions)
+            x, probs = layer(x, padding, output_attentions)
             if output_hidden_states:
-                hidden_states.append(x)
+                hidden_states.append(dense(x))
             if output_attentions:
                 attentions.append(probs)
         return BertOutput(
-            last_hidden_state=x,
+            last_hidden_state=hidden_states[-1] if output_hidden_states else dense(x),
             hidden_states=tuple(hidden_states) if output_hidden_states else None,
             attentions=tuple(attentions) if output_attentions else None,
         )
@@ -158,11 +174,16 @@ class BertModel(PreTrainedBert):
         config: the architecture.
         attn_backend: "sdpa" (default, fused) or "eager" (the reference); not saved with weights.
         use_pooler: build the tanh pooler (heads on single tokens do not need it).
+
+    `unpad` (default off; `PreTrainedBert.use_unpadding()` switches it for a whole model) runs the
+    layers on the real tokens only (`bertkit.model.unpad`): the same outputs at real positions,
+    zeros at padding positions, and no work spent on padding.
     """
 
     def __init__(self, config: BertConfig, attn_backend: str = "sdpa", use_pooler: bool = True):
         super().__init__()
         self.config = config
+        self.unpad = False
         self.embeddings = Embeddings(config)
         self.encoder = Encoder(config, attn_backend)
         self.pooler = Pooler(config) if use_pooler else None
@@ -186,9 +207,13 @@ class BertModel(PreTrainedBert):
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)
-        out = self.encoder(
-            x, attention_bias(attention_mask, x.dtype), output_hidden_states, output_attentions
-        )
+        padded = attention_mask is not None and not bool(attention_mask.all())
+        if self.unpad and padded and not output_attentions:
+            pack = packing(attention_mask)
+            out = self.encoder(unpad(x, pack), pack, output_hidden_states)
+        else:
+            bias = attention_bias(attention_mask, x.dtype)
+            out = self.encoder(x, bias, output_hidden_states, output_attentions)
         if self.pooler is not None:
             out.pooler_output = self.pooler(out.last_hidden_state)
         return out

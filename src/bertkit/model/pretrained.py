@@ -44,6 +44,14 @@ class PreTrainedBert(nn.Module):
 
         save_model(self, Path(path))
 
+    def use_unpadding(self, enabled: bool = True) -> "PreTrainedBert":
+        """Run the encoder on real tokens only (see `bertkit.model.unpad`); a runtime choice,
+        never saved with the weights. Returns the model."""
+        for module in self.modules():
+            if hasattr(module, "unpad"):
+                module.unpad = enabled
+        return self
+
     def num_parameters(self) -> int:
         """Number of distinct parameters (a tied matrix counts once)."""
         return sum(p.numel() for p in self.parameters())
