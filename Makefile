@@ -27,7 +27,7 @@ test: lint
 	$(PY) -m pytest -q -m 'not gpu' tests
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py
+	$(PY) benchmarks/suite.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv build src/*.egg-info .pytest_cache

@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32", help="bf16: autocast")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
 
@@ -94,9 +95,11 @@ def main() -> None:
         ("fwd+bwd sparse MLM", sparse_train_step, train_step),
     )
     rows = []
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.dtype == "bf16")
     for name, make_ours, make_theirs in cases:
-        t_ours = timed(make_ours(ours), args.repeats, sync)
-        t_theirs = timed(make_theirs(theirs), args.repeats, sync)
+        with autocast:
+            t_ours = timed(make_ours(ours), args.repeats, sync)
+            t_theirs = timed(make_theirs(theirs), args.repeats, sync)
         rows.append(
             {
                 "case": name,
@@ -107,7 +110,8 @@ def main() -> None:
         )
     print(
         f"{args.config} BertForPreTraining, batch {args.batch_size} x {args.seq_len} tokens, "
-        f"{device}, torch {torch.__version__}, transformers {transformers.__version__}, "
+        f"{device} {args.dtype}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__}, "
         f"{torch.get_num_threads()} threads"
     )
     print(f"{'case':<18} {'bertkit ms':>11} {'transformers ms':>16} {'speedup':>8}")
@@ -120,13 +124,15 @@ def main() -> None:
         "config": args.config,
         "batch_size": args.batch_size,
         "seq_len": args.seq_len,
+        "dtype": args.dtype,
         "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "rows": rows,
     }
-    write_json(args.out / f"model-{device.type}.json", result)
+    suffix = "" if args.dtype == "fp32" else f"-{args.dtype}"
+    write_json(args.out / f"model-{device.type}{suffix}.json", result)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,18 @@ def add_config_flags(
         if f.name in skip:
             continue
         flag = "--" + renames.get(f.name, f.name).replace("_", "-")
-        kind = {"int": int, "float": float}.get(getattr(f.type, "__name__", str(f.type)), str)
+        type_name = getattr(f.type, "__name__", str(f.type))
+        if type_name == "bool":  # --flag / --no-flag
+            help_text = f"{comments.get(f.name, '')} (default: {f.default})"
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=f.default,
+                help=help_text,
+            )
+            continue
+        kind = {"int": int, "float": float}.get(type_name, str)
         required = f.name in ("model", "train", "eval", "out") and f.name not in renames
         parser.add_argument(
             flag,

@@ -67,6 +67,7 @@ def finetune(config: FinetuneConfig) -> dict:
     seed_everything(config.seed)  # the new head's initial weights
     model = task.build_model(config, train_split.labels)
     model.pooling = None  # a task model is no sentence embedder: save no modules.json
+    model.use_unpadding(config.unpad)
     out = Path(config.out)
     pad_id = tokenizer.pad_token_id
     features = train_split.features
