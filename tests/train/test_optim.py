@@ -1,0 +1,58 @@
+"""The optimizer and schedule: BERT's parameter groups, the fused AdamW equal to the reference
+per-tensor AdamW, and the warmup-then-decay multiplier."""
+
+import torch
+
+from bertkit.model import BertConfig, BertForSequenceClassification
+from bertkit.train.config import TrainConfig
+from bertkit.train.optim import build_optimizer, linear_schedule, param_groups
+
+
+def tiny_model() -> BertForSequenceClassification:
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+    )
+    return BertForSequenceClassification(config).eval()  # no dropout: both see the same inputs
+
+
+def test_no_decay_on_biases_and_layernorm():
+    decay, no_decay = param_groups(tiny_model(), 0.01)
+    assert all(p.ndim >= 2 for p in decay["params"]) and decay["weight_decay"] == 0.01
+    assert all(p.ndim == 1 for p in no_decay["params"]) and no_decay["weight_decay"] == 0.0
+
+
+def test_fused_adamw_takes_the_same_steps_as_the_reference():
+    fused_model, reference_model = tiny_model(), tiny_model()
+    config = TrainConfig(out_dir="unused", lr=1e-2)
+    fused = build_optimizer(fused_model, config)
+    assert fused.defaults["fused"]
+    reference = torch.optim.AdamW(
+        param_groups(reference_model, config.weight_decay),
+        lr=config.lr,
+        betas=(config.adam_beta1, config.adam_beta2),
+        eps=config.adam_eps,
+        foreach=False,
+    )
+    ids = torch.randint(0, 64, (4, 10))
+    labels = torch.tensor([0, 1, 1, 0])
+    for _ in range(5):
+        for model, optimizer in ((fused_model, fused), (reference_model, reference)):
+            model(input_ids=ids, labels=labels).loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    for a, b in zip(fused_model.parameters(), reference_model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    assert not torch.equal(fused_model.classifier.weight, tiny_model().classifier.weight)
+
+
+def test_linear_warmup_then_linear_decay_to_zero():
+    assert linear_schedule(0, 10, 100) == 0.1
+    assert linear_schedule(9, 10, 100) == 1.0
+    assert linear_schedule(55, 10, 100) == 0.5
+    assert linear_schedule(100, 10, 100) == 0.0
