@@ -67,6 +67,7 @@ def tokens_per_second(name, config, data, args, round_number: int) -> float:
             log_every=args.steps,
             lr=1e-4,
             device=args.device,
+            precision=args.precision,
             progress=False,
             seed=round_number,
         )
@@ -84,6 +85,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="timed steps per turn")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="fp32", help="fp32, bf16 (autocast) or auto")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
 
@@ -107,6 +109,7 @@ def main() -> None:
         "max_seq_length": data.max_seq_length,
         "steps_per_turn": args.steps,
         "rounds": args.rounds,
+        "precision": args.precision,
         "tokens_per_s": median,
         "tokens_per_s_all_rounds": runs,
         "ratio_bertkit_vs_transformers": median["bertkit"] / median["transformers"],
@@ -125,7 +128,8 @@ def main() -> None:
         print(f"{name:14s} {median[name]:9.0f} tokens/s (median of {args.rounds})")
     print(f"bertkit / transformers: {result['ratio_bertkit_vs_transformers']:.2f}x")
     args.out.mkdir(parents=True, exist_ok=True)
-    write_json(args.out / f"pretrain-{device}.json", result)
+    suffix = "" if args.precision == "fp32" else f"-{args.precision}"
+    write_json(args.out / f"pretrain-{device}{suffix}.json", result)
 
 
 if __name__ == "__main__":

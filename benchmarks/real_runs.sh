@@ -29,7 +29,7 @@ job_data() {  # pretraining instances from WikiText-2 raw valid + test, 10% of d
 job_pretrain() {  # mini, 10 minutes on this machine's CPU cores
   run pretrain $B pretrain --data runs/wt2-data --config mini --out runs/pretrain-mini \
     --batch-size 16 --lr 5e-4 --warmup-steps 300 --max-steps 6000 --time-limit-minutes 10 \
-    --eval-every 250 --save-every 500 --precision bf16 --no-progress
+    --eval-every 1000 --save-every 1000 --precision bf16 --no-progress
 }
 
 # Fine-tuning from all-MiniLM-L6-v2, each sized to run in at most ~20 minutes on 2 cores.
@@ -55,6 +55,8 @@ job_squad() {
 job_bench_finetune() { run bench-finetune $PY benchmarks/bench_finetune.py; }
 job_bench_pretrain() {
   run bench-pretrain $PY benchmarks/bench_pretrain.py --data runs/wt2-data --config mini --batch-size 32
+  run bench-pretrain-bf16 $PY benchmarks/bench_pretrain.py --data runs/wt2-data --config mini --batch-size 16 \
+    --precision bf16
 }
 job_bench_embed() { run bench-embed $PY benchmarks/bench_embed.py; }
 job_bench_model() {
@@ -62,8 +64,11 @@ job_bench_model() {
   run bench-model-base $PY benchmarks/bench_model.py --config base --batch-size 8
   run bench-model-base-bf16 $PY benchmarks/bench_model.py --config base --batch-size 8 --dtype bf16
 }
+job_profile() {
+  run profile $PY benchmarks/profile_step.py --data runs/wt2-data --config mini --batch-size 32 --transformers
+}
 job_suite() { run bench-suite $PY benchmarks/suite.py; }
 
 jobs=("$@")
-[ ${#jobs[@]} -eq 0 ] && jobs=(data pretrain sst2 stsb conll squad bench_finetune bench_pretrain bench_embed bench_model suite)
+[ ${#jobs[@]} -eq 0 ] && jobs=(data pretrain sst2 stsb conll squad bench_finetune bench_pretrain bench_embed bench_model suite profile)
 for job in "${jobs[@]}"; do "job_$job"; done
