@@ -47,8 +47,8 @@ job_conll() {
 }
 job_squad() {
   run ft-squad $B finetune qa --model "$M" --train runs/squad-split/train.json --eval runs/squad-split/eval.json \
-    --out runs/ft-squad --max-train-examples 4000 --epochs 1 --lr 1e-4 --max-seq-length 384 \
-    --doc-stride 128 --log-every 10
+    --out runs/ft-squad --epochs 1 --batch-size 16 --lr 1e-4 --max-seq-length 384 \
+    --doc-stride 128 --log-every 20
 }
 
 # Side by side with transformers.
