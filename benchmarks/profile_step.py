@@ -26,13 +26,13 @@ from bertkit.train.pretrain import model_config
 
 # Operator name fragments -> group, first match wins (names as the profiler reports them).
 GROUPS = [
+    ("loss", ("cross_entropy", "nll_loss", "log_softmax")),
     ("attention", ("scaled_dot_product", "flash_attention", "_efficient_attention", "softmax")),
     ("optimizer", ("adam", "_foreach", "linalg_vector_norm", "clip_grad")),
     ("matmul", ("addmm", "aten::mm", "bmm", "matmul", "aten::linear")),
     ("embedding", ("embedding",)),
     ("layernorm", ("layer_norm",)),
     ("activation", ("gelu", "tanh")),
-    ("loss", ("cross_entropy", "nll_loss", "log_softmax")),
     ("copies and indexing", ("index", "copy_", "gather", "scatter", "cat", "nonzero", "masked")),
 ]
 
@@ -99,18 +99,25 @@ def main() -> None:
                 step(batch)
             wall = time.perf_counter() - wall
         groups: dict[str, float] = defaultdict(float)
+        other: dict[str, float] = defaultdict(float)
         for event in prof.key_averages():
-            groups[group_of(event.key)] += event.self_cpu_time_total / 1000  # ms
+            group = group_of(event.key)
+            groups[group] += event.self_cpu_time_total / 1000  # ms
+            if group == "other elementwise":
+                other[event.key] += event.self_cpu_time_total / 1000 / args.steps
         profiled = sum(groups.values())
         per_step = {g: ms / args.steps for g, ms in sorted(groups.items(), key=lambda kv: -kv[1])}
         report["implementations"][name] = {
             "step_ms": 1000 * wall / args.steps,
             "ms_per_step_by_group": per_step,
             "share_by_group": {g: ms / profiled for g, ms in groups.items()},
+            "top_other_ms_per_step": dict(sorted(other.items(), key=lambda kv: -kv[1])[:6]),
         }
         print(f"{name}: {1000 * wall / args.steps:.0f} ms per step (profiler on)")
         for group, ms in per_step.items():
             print(f"  {group:22s} {ms:8.1f} ms  {ms * args.steps / profiled:6.1%}")
+        top = report["implementations"][name]["top_other_ms_per_step"]
+        print("  other, largest: " + ", ".join(f"{k} {v:.0f} ms" for k, v in top.items()))
     print(f"data loader: {1000 * loader_s:.1f} ms per batch (in the loop's process)")
     device = "cpu"
     report["cpu_count"] = os.cpu_count()

@@ -43,7 +43,7 @@ job_stsb() {
 }
 job_conll() {
   run ft-conll $B finetune ner --model "$M" --train "$D/conll2003/eng.train" --eval "$D/conll2003/eng.testa" \
-    --out runs/ft-conll --max-train-examples 8000 --epochs 1 --lr 1e-4 --max-seq-length 128 --log-every 20
+    --out runs/ft-conll --epochs 2 --lr 1e-4 --max-seq-length 128 --log-every 20
 }
 job_squad() {
   run ft-squad $B finetune qa --model "$M" --train runs/squad-split/train.json --eval runs/squad-split/eval.json \
