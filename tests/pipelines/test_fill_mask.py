@@ -2,9 +2,13 @@
 
 import pytest
 
-from bertkit import BertForPreTraining, BertkitError
+from bertkit import BertForMaskedLM, BertForPreTraining, BertkitError
+from bertkit.cli.main import main
 from bertkit.pipelines import FillMaskPipeline, pipeline
+from bertkit.tokenizer import WordPieceTokenizer
+from tests.conftest import need_file
 from tests.pipelines.conftest import save_tiny_model
+from tests.train.conftest import write_model_config
 
 TEXTS = [
     "The bank is located on the [MASK] of the river.",
@@ -36,6 +40,39 @@ def test_fill_mask_top5_equals_transformers(checkpoint, mlm_dir, uncased_tokeniz
         assert [[i for i, _ in mask] for mask in ours] == [[i for i, _ in m] for m in theirs]
         for mask_ours, mask_theirs in zip(ours, theirs, strict=True):
             assert [s for _, s in mask_ours] == pytest.approx([s for _, s in mask_theirs], abs=1e-6)
+
+
+def assert_same_top5(model_dir, texts: list[str]) -> None:
+    fill_mask = pipeline("fill-mask", model_dir)
+    for text in texts:
+        ours = [[(p.token_id, p.score) for p in mask] for mask in fill_mask(text, top_k=5)]
+        theirs = hf_top5(model_dir, text)
+        assert [[i for i, _ in mask] for mask in ours] == [[i for i, _ in m] for m in theirs]
+        for mask_ours, mask_theirs in zip(ours, theirs, strict=True):
+            assert [s for _, s in mask_ours] == pytest.approx([s for _, s in mask_theirs], abs=1e-6)
+
+
+def test_fill_mask_top5_equals_transformers_with_the_cased_vocabulary(data_dir, tmp_path):
+    cased = WordPieceTokenizer.from_pretrained(need_file(data_dir / "vocab/bert-base-cased"))
+    model_dir = save_tiny_model(tmp_path, BertForMaskedLM, cased)
+    assert_same_top5(model_dir, [*TEXTS, "Angela Merkel met [MASK] in Zürich; [MASK] Ölçek."])
+
+
+def test_fill_mask_top5_equals_transformers_on_a_model_pretrained_by_bertkit(
+    data_dir, minilm_dir, tmp_path, capsys
+):
+    """Real text, the real uncased vocabulary, `bertkit prepare-pretraining` then `pretrain`."""
+    lines = need_file(data_dir / "wikitext-2-raw/wiki.valid.raw").read_text().splitlines()[:400]
+    corpus = tmp_path / "wiki.txt"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data, run = tmp_path / "data", tmp_path / "run"
+    prepare = ["prepare-pretraining", "--corpus", str(corpus), "--vocab-from", str(minilm_dir)]
+    assert main([*prepare, "--out", str(data), "--max-seq-length", "48", "--no-progress"]) == 0
+    config = write_model_config(tmp_path / "tiny" / "config.json", vocab_size=30522)
+    pretrain = ["pretrain", "--data", str(data), "--config", str(config), "--out", str(run)]
+    assert main([*pretrain, "--max-steps", "20", "--batch-size", "8", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert_same_top5(run / "model", TEXTS)
 
 
 def test_fill_mask_gives_one_ranked_list_per_mask(mlm_dir, uncased_tokenizer):
