@@ -23,6 +23,7 @@ job_data() {  # pretraining instances from WikiText-2 raw valid + test, 10% of d
   run prepare $B prepare-pretraining --corpus "$D/wikitext-2-raw/wiki.valid.raw" "$D/wikitext-2-raw/wiki.test.raw" \
     --vocab-from "$D/vocab/bert-base-uncased" --out runs/wt2-data --max-seq-length 128 \
     --dupe-factor 5 --eval-fraction 0.1 --workers 2
+  run pretraining-stats $PY benchmarks/pretraining_stats.py runs/wt2-data
   run squad-split $PY benchmarks/squad_split.py "$D/squad-v1.1/dev-v1.1.json" runs/squad-split --train-articles 38
 }
 

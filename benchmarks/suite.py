@@ -134,19 +134,6 @@ def hf_twin(model, cls_name: str, work: Path):
     return cls.from_pretrained(work, attn_implementation="sdpa")
 
 
-def padded(rows: list[list[int]], types: list[list[int]] | None, pad_id: int) -> dict:
-    length = max(len(r) for r in rows)
-    ids = torch.full((len(rows), length), pad_id)
-    token_types = torch.zeros_like(ids)
-    mask = torch.zeros_like(ids)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-        if types is not None:
-            token_types[i, : len(r)] = torch.tensor(types[i])
-    return {"input_ids": ids, "token_type_ids": token_types, "attention_mask": mask}
-
-
 @dataclass
 class Side:
     """One implementation of a row: `run(batch)` does the work for one batch."""
@@ -160,23 +147,22 @@ class Setup:
     sides: dict[str, Side]
     batches: list[dict]
     tokens: int  # real (non-pad) tokens in all batches: the unit of throughput
-    unit: str  # what one turn processes, for the table ("tokens")
     flops_per_turn: float = 0.0  # model FLOPs of one turn (GPU rows report MFU)
     check: object = None  # check(sides, batch) -> max abs difference of the two outputs
 
 
 def setup_embed(row: Row, device: torch.device, work: Path, quick: bool) -> Setup:
     from bertkit.model import BertModel
+    from bertkit.tasks.batching import encoder_inputs
     from bertkit.tokenizer import WordPieceTokenizer
 
     limit = (256 if quick else 0) if row.texts == "sst2" else (128 if quick else 1024)
     texts = texts_for(row.texts, limit)
     tokenizer = WordPieceTokenizer.from_pretrained(minilm_dir())
     encodings = tokenizer.encode_batch(texts, max_length=512, truncation="longest_first")
-    ids = [e.input_ids for e in encodings]
     batches = [
-        padded(ids[i : i + row.batch_size], None, tokenizer.pad_token_id)
-        for i in range(0, len(ids), row.batch_size)
+        encoder_inputs(encodings[i : i + row.batch_size], tokenizer.pad_token_id)
+        for i in range(0, len(encodings), row.batch_size)
     ]
     ours = BertModel.from_pretrained(minilm_dir()).eval().use_unpadding()
     theirs = hf_twin(ours, "BertModel", work).eval()
@@ -194,8 +180,8 @@ def setup_embed(row: Row, device: torch.device, work: Path, quick: bool) -> Setu
         name: Side(model.to(device), lambda batch, model=model: mean_pool(model, batch))
         for name, model in zip(IMPLS, (ours, theirs), strict=True)
     }
-    tokens = sum(len(r) for r in ids)
-    return Setup(sides, batches, tokens, "tokens", check=check)
+    tokens = sum(len(e.input_ids) for e in encodings)
+    return Setup(sides, batches, tokens, check=check)
 
 
 def train_side(model, loss_fn, device: torch.device) -> Side:
@@ -241,25 +227,23 @@ def setup_pretrain(row: Row, device: torch.device, work: Path, quick: bool) -> S
         for i in range(steps)
     ]
 
-    def our_loss(model, batch):
+    def loss(model, batch):  # both: MLM + NSP from `labels` and `next_sentence_label`
         return model(**batch).loss
 
-    def their_loss(model, batch):
-        return model(**batch).loss  # transformers: MLM + NSP from `labels`/`next_sentence_label`
-
     sides = {
-        "bertkit": train_side(ours, our_loss, device),
-        "transformers": train_side(theirs, their_loss, device),
+        "bertkit": train_side(ours, loss, device),
+        "transformers": train_side(theirs, loss, device),
     }
     timed = batches[1:]
     tokens = sum(int(b["attention_mask"].sum()) for b in timed)
     decoded = sum(int((b["labels"] != -100).sum()) for b in timed)
     flops = encoder_flops(config, tokens, row.seq_len, decoded)
-    return Setup(sides, batches, tokens, "tokens", flops_per_turn=flops)
+    return Setup(sides, batches, tokens, flops_per_turn=flops)
 
 
 def setup_finetune(row: Row, device: torch.device, work: Path, quick: bool) -> Setup:
     from bertkit.model import BertForQuestionAnswering, BertForSequenceClassification
+    from bertkit.tasks.batching import encoder_inputs
     from bertkit.tokenizer import WordPieceTokenizer
 
     tokenizer = WordPieceTokenizer.from_pretrained(minilm_dir())
@@ -289,9 +273,7 @@ def setup_finetune(row: Row, device: torch.device, work: Path, quick: bool) -> S
     batches = []
     for i in range(0, len(encodings), row.batch_size):
         chunk = encodings[i : i + row.batch_size]
-        batch = padded(
-            [e.input_ids for e in chunk], [e.token_type_ids for e in chunk], tokenizer.pad_token_id
-        )
+        batch = encoder_inputs(chunk, tokenizer.pad_token_id)
         if row.kind == "finetune-classify":
             batch["labels"] = labels[i : i + row.batch_size]
         else:
@@ -307,7 +289,7 @@ def setup_finetune(row: Row, device: torch.device, work: Path, quick: bool) -> S
         "transformers": train_side(theirs, loss, device),
     }
     tokens = sum(int(b["attention_mask"].sum()) for b in batches[1:])
-    return Setup(sides, batches, tokens, "tokens")
+    return Setup(sides, batches, tokens)
 
 
 SETUPS = {
@@ -411,7 +393,7 @@ def measure_row(row: Row, rounds: int, quick: bool, memory_of: str | None) -> di
                     peaks[name] = max(peaks.get(name, 0.0), peak)
     median = {name: statistics.median(values) for name, values in seconds.items()}
     result |= {
-        "unit": setup.unit,
+        "unit": "tokens",
         "work_per_turn": setup.tokens,
         "seconds": median,
         "seconds_all_rounds": seconds,

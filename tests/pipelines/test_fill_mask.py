@@ -33,13 +33,7 @@ def test_fill_mask_top5_equals_transformers(checkpoint, mlm_dir, uncased_tokeniz
     model_dir = mlm_dir
     if checkpoint == "pretraining":  # the NSP head is there and ignored
         model_dir = save_tiny_model(tmp_path, BertForPreTraining, uncased_tokenizer)
-    fill_mask = pipeline("fill-mask", model_dir)
-    for text in TEXTS:
-        ours = [[(p.token_id, p.score) for p in mask] for mask in fill_mask(text, top_k=5)]
-        theirs = hf_top5(model_dir, text)
-        assert [[i for i, _ in mask] for mask in ours] == [[i for i, _ in m] for m in theirs]
-        for mask_ours, mask_theirs in zip(ours, theirs, strict=True):
-            assert [s for _, s in mask_ours] == pytest.approx([s for _, s in mask_theirs], abs=1e-6)
+    assert_same_top5(model_dir, TEXTS)
 
 
 def assert_same_top5(model_dir, texts: list[str]) -> None:
@@ -52,12 +46,14 @@ def assert_same_top5(model_dir, texts: list[str]) -> None:
             assert [s for _, s in mask_ours] == pytest.approx([s for _, s in mask_theirs], abs=1e-6)
 
 
+@pytest.mark.hf
 def test_fill_mask_top5_equals_transformers_with_the_cased_vocabulary(data_dir, tmp_path):
     cased = WordPieceTokenizer.from_pretrained(need_file(data_dir / "vocab/bert-base-cased"))
     model_dir = save_tiny_model(tmp_path, BertForMaskedLM, cased)
     assert_same_top5(model_dir, [*TEXTS, "Angela Merkel met [MASK] in Zürich; [MASK] Ölçek."])
 
 
+@pytest.mark.hf
 def test_fill_mask_top5_equals_transformers_on_a_model_pretrained_by_bertkit(
     data_dir, minilm_dir, tmp_path, capsys
 ):

@@ -3,22 +3,16 @@ per-tensor AdamW, and the warmup-then-decay multiplier."""
 
 import torch
 
-from bertkit.model import BertConfig, BertForSequenceClassification
+from bertkit.model import BertForSequenceClassification
 from bertkit.train.config import TrainConfig
 from bertkit.train.optim import build_optimizer, linear_schedule, param_groups
+from tests.model.tiny import tiny_config
 
 
 def tiny_model() -> BertForSequenceClassification:
     torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=64,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=16,
-    )
-    return BertForSequenceClassification(config).eval()  # no dropout: both see the same inputs
+    # eval(): no dropout, so both models see the same inputs
+    return BertForSequenceClassification(tiny_config()).eval()
 
 
 def test_no_decay_on_biases_and_layernorm():

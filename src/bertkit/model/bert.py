@@ -207,8 +207,12 @@ class BertModel(PreTrainedBert):
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)
-        padded = attention_mask is not None and not bool(attention_mask.all())
-        if self.unpad and padded and not output_attentions:
+        if (
+            self.unpad
+            and not output_attentions
+            and attention_mask is not None
+            and not bool(attention_mask.all())  # a batch without padding has nothing to skip
+        ):
             pack = packing(attention_mask)
             out = self.encoder(unpad(x, pack), pack, output_hidden_states)
         else:
