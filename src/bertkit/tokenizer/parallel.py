@@ -9,18 +9,17 @@ special tokens itself, which is cheap.
 import gc
 import multiprocessing
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
-from typing import TYPE_CHECKING
 
 from bertkit.tokenizer.encoding import Segment
 
-if TYPE_CHECKING:
-    from bertkit.tokenizer.tokenizer import WordPieceTokenizer
-
 MIN_TEXTS_PER_JOB = 256
 Window = tuple[int, Segment, "Segment | None"]  # (sample, first, pair)
+# What a worker runs on one job: fn(texts, pairs, first_sample=index of the first text) -> its
+# windows. It is pickled once per worker, so a partial of a tokenizer's bound method fits.
+WindowsFn = Callable[..., list[Window]]
 # One packed job result: per segment (length or -1 for no pair) and sample; then flat ids,
 # offsets (start, end, start, end, ...) and word ids.
 Packed = tuple[array, array, array, array]
@@ -43,22 +42,21 @@ def paused_gc() -> Iterator[None]:
 
 
 def windows_parallel(
-    tokenizer: "WordPieceTokenizer",
+    batch_windows: WindowsFn,
     texts: Sequence[str],
     pairs: Sequence[str] | None,
-    options: dict,
-    return_overflowing: bool,
     num_workers: int,
 ) -> list[Window]:
-    """`tokenizer.batch_windows` over `num_workers` processes, in the original order."""
+    """`batch_windows` over `num_workers` processes, results in the original order."""
     size = max(MIN_TEXTS_PER_JOB, -(-len(texts) // (num_workers * 4)))
     jobs = [
         (start, texts[start : start + size], pairs[start : start + size] if pairs else None)
         for start in range(0, len(texts), size)
     ]
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    settings = (tokenizer, options, return_overflowing)
-    with multiprocessing.get_context(method).Pool(num_workers, _init_worker, settings) as pool:
+    with multiprocessing.get_context(method).Pool(
+        num_workers, _init_worker, (batch_windows,)
+    ) as pool:
         return [w for packed in pool.imap(_run_job, jobs) for w in _unpack(packed)]
 
 
@@ -95,17 +93,17 @@ def _unpack(packed: Packed) -> list[Window]:
     return windows
 
 
-# The worker's tokenizer and options, set once per process by the pool initializer.
-_job_settings: tuple["WordPieceTokenizer", dict, bool] | None = None
+# The worker's function, set once per process by the pool initializer.
+_batch_windows: WindowsFn | None = None
 
 
-def _init_worker(tokenizer: "WordPieceTokenizer", options: dict, return_overflowing: bool) -> None:
-    global _job_settings
-    _job_settings = (tokenizer, options, return_overflowing)
+def _init_worker(batch_windows: WindowsFn) -> None:
+    global _batch_windows
+    _batch_windows = batch_windows
     gc.disable()  # the worker only tokenizes; see paused_gc
 
 
 def _run_job(job: tuple[int, Sequence[str], Sequence[str] | None]) -> Packed:
     start, texts, pairs = job
-    tokenizer, options, return_overflowing = _job_settings
-    return _pack(tokenizer.batch_windows(texts, pairs, options, return_overflowing, start))
+    assert _batch_windows is not None, "_run_job runs in a worker set up by _init_worker"
+    return _pack(_batch_windows(texts, pairs, first_sample=start))

@@ -8,6 +8,7 @@ characters, "[MASK]" written in the text) we follow HF.
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from bertkit.errors import BertkitError
@@ -280,9 +281,10 @@ class WordPieceTokenizer:
         )
         with paused_gc():
             if num_workers > 1 and len(texts) >= 2 * MIN_TEXTS_PER_JOB:
-                windows = windows_parallel(
-                    self, texts, pairs, options, return_overflowing, num_workers
+                job = partial(
+                    self.batch_windows, options=options, return_overflowing=return_overflowing
                 )
+                windows = windows_parallel(job, texts, pairs, num_workers)
             else:
                 windows = self.batch_windows(texts, pairs, options, return_overflowing)
             return [self.build(a, b, add_special_tokens, sample) for sample, a, b in windows]
