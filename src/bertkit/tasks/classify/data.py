@@ -16,6 +16,7 @@ import torch
 
 from bertkit.errors import BertkitError
 from bertkit.tasks.batching import encoder_inputs
+from bertkit.tokenizer.textfile import read_text
 
 # Column names tried in order when none is given: GLUE's and the common generic ones.
 TEXT_COLUMNS = ("sentence", "text", "sentence1", "#1 String", "question1", "question", "premise")
@@ -50,7 +51,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
     if not path.is_file():
         raise BertkitError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path)
     if suffix in (".jsonl", ".json"):
         rows, header = [], {}
         for number, line in enumerate(text.splitlines(), 1):
@@ -60,6 +61,8 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise BertkitError(f"{path}:{number}: not a JSON object ({error.msg})") from None
+            except RecursionError:
+                raise BertkitError(f"{path}:{number}: JSON nested too deeply") from None
             if not isinstance(record, dict):
                 raise BertkitError(f"{path}:{number}: expected a JSON object per line")
             header.update(dict.fromkeys(record))
@@ -67,7 +70,10 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
         return list(header), rows
     if suffix == ".csv":
         reader = csv.reader(io.StringIO(text, newline=""))  # quoted fields may span lines
-        lines = [(reader.line_num, record) for record in reader]
+        try:
+            lines = [(reader.line_num, record) for record in reader]
+        except csv.Error as error:  # e.g. a field over csv.field_size_limit()
+            raise BertkitError(f"{path}:{reader.line_num}: not CSV ({error})") from None
     else:  # .tsv and anything else: tabs only, quotes are part of the text (GLUE)
         lines = [(n, line.split("\t")) for n, line in enumerate(text.splitlines(), 1)]
     lines = [(n, cells) for n, cells in lines if any(c.strip() for c in cells)]

@@ -13,6 +13,7 @@ from pathlib import Path
 from bertkit.errors import BertkitError
 from bertkit.tasks.batching import encoder_inputs, pad_stack
 from bertkit.tasks.ner.decode import to_bio
+from bertkit.tokenizer.textfile import read_text
 
 IGNORE = -100
 PREFIXES = ("B", "I", "E", "S")
@@ -59,7 +60,7 @@ def read_conll(path: str | Path, limit: int = 0) -> ReadResult:
             result.sentences.append(Sentence(words, to_bio(tags), first))
         words, tags, problem = [], [], ""
 
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines = read_text(path).splitlines()
     for number, line in enumerate(lines, 1):
         columns = line.split()
         if not columns or columns[0] == "-DOCSTART-":

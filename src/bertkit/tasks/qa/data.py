@@ -15,6 +15,7 @@ import torch
 
 from bertkit.errors import BertkitError
 from bertkit.tasks.batching import encoder_inputs
+from bertkit.tokenizer.textfile import read_text
 
 
 @dataclass
@@ -43,34 +44,62 @@ def read_squad(path: str | Path, limit: int = 0, check_answers: bool = True) -> 
     path = Path(path)
     if not path.is_file():
         raise BertkitError(f"{path}: no such file")
-    raw = path.read_text(encoding="utf-8-sig")
+    raw = read_text(path)
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise BertkitError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise BertkitError(f"{path}: JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise BertkitError(f'{path}:1: not a SQuAD file (no top-level "data" list)')
 
     def where(qid: str) -> str:  # the line of a question, found only when there is a problem
         return f"{path}:{raw.count(chr(10), 0, max(raw.find(json.dumps(qid)), 0)) + 1}"
 
+    def get(record, key: str, kind: type, default, name: str):
+        """record[key] checked to be a `kind`; a wrong type names the field."""
+        value = record.get(key, default)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise BertkitError(
+                f"{path}: field {name}.{key} is {type(value).__name__}, expected {kind.__name__}"
+            )
+        return value
+
     result = ReadResult([], is_v2=str(data.get("version", "")).startswith("v2"))
-    for article in data["data"]:
-        for paragraph in article.get("paragraphs", []):
-            context = paragraph.get("context", "")
-            for qa in paragraph.get("qas", []):
-                qid, question = str(qa.get("id", "")), qa.get("question", "")
+    for a, article in enumerate(data["data"]):
+        name = f"data[{a}]"
+        if not isinstance(article, dict):
+            raise BertkitError(f"{path}: field {name} is not an object")
+        for p, paragraph in enumerate(get(article, "paragraphs", list, [], name)):
+            name = f"data[{a}].paragraphs[{p}]"
+            if not isinstance(paragraph, dict):
+                raise BertkitError(f"{path}: field {name} is not an object")
+            context = get(paragraph, "context", str, "", name)
+            for q, qa in enumerate(get(paragraph, "qas", list, [], name)):
+                name = f"data[{a}].paragraphs[{p}].qas[{q}]"
+                if not isinstance(qa, dict):
+                    raise BertkitError(f"{path}: field {name} is not an object")
+                qid = str(qa.get("id", ""))
+                question = get(qa, "question", str, "", name)
                 if not qid or not question.strip() or not context:
                     result.skipped.append(f"{where(qid)}: question {qid!r} lacks id/text/context")
                     continue
                 is_impossible = bool(qa.get("is_impossible", False))
                 result.is_v2 |= "is_impossible" in qa
-                answers = [] if is_impossible else qa.get("answers", [])
+                answers = [] if is_impossible else get(qa, "answers", list, [], name)
                 if not is_impossible and not answers:
                     result.skipped.append(f"{where(qid)}: question {qid!r} has no answer")
                     continue
-                start = int(answers[0].get("answer_start", -1)) if answers else -1
-                texts = [str(a.get("text", "")) for a in answers]
+                for i, answer in enumerate(answers):
+                    if not isinstance(answer, dict):
+                        raise BertkitError(f"{path}: field {name}.answers[{i}] is not an object")
+                start = _answer_start(answers[0].get("answer_start", -1)) if answers else -1
+                if start is None:
+                    raise BertkitError(
+                        f"{path}: field {name}.answers[0].answer_start is not an integer"
+                    )
+                texts = [str(answer.get("text", "")) for answer in answers]
                 if check_answers and answers and context[start : start + len(texts[0])] != texts[0]:
                     found = context[max(start, 0) : max(start, 0) + len(texts[0])]
                     result.skipped.append(
@@ -84,6 +113,16 @@ def read_squad(path: str | Path, limit: int = 0, check_answers: bool = True) -> 
     if not result.examples:
         raise BertkitError(f"{path}:1: no usable question")
     return result
+
+
+def _answer_start(value) -> int | None:
+    """answer_start as an int (some files write it as a string), None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 @dataclass
