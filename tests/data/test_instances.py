@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bertkit.data.instances import create_instances, truncate_pair
+from bertkit.data.instances import create_instances, create_segments, truncate_pair
 
 CLS, SEP = 101, 102
 
@@ -108,3 +108,26 @@ def test_wikitext_pairs_balance_and_continuity(wikitext_documents):
     check_pairs(wikitext_documents, instances, 128)
     share = np.mean([inst.is_random_next for _, inst in instances])
     assert share == pytest.approx(0.5, abs=0.02)
+
+
+def test_segments_pack_whole_sentences_to_the_full_length_in_order():
+    rng = np.random.default_rng(0)
+    document = [[i] * n for i, n in enumerate([5, 7, 3, 9, 40, 4, 6], start=1)]
+    segments_ = create_segments(document, rng, cls_id=CLS, sep_id=SEP, max_seq_length=20)
+    flat = [t for s in document for t in s]
+    assert [t for inst in segments_ for t in inst.tokens[1:-1]] == flat  # every token, once
+    for inst in segments_:
+        assert inst.tokens[0] == CLS and inst.tokens[-1] == SEP and len(inst.tokens) <= 20
+        assert inst.num_a == len(inst.tokens) and not inst.is_random_next  # no pair
+    # whole sentences while they fit: [5, 7, 3] fills 15 of 18, a 9 would overflow
+    assert segments_[0].tokens[1:-1] == flat[:15]
+    # the 40-token sentence is cut into full-length pieces
+    assert max(len(inst.tokens) for inst in segments_) == 20
+
+
+def test_segments_fill_most_instances_to_the_maximum_length():
+    rng = np.random.default_rng(1)
+    document = [list(range(100, 100 + n)) for n in rng.integers(3, 15, size=400)]
+    segments_ = create_segments(document, rng, cls_id=CLS, sep_id=SEP, max_seq_length=64)
+    lengths = np.array([len(inst.tokens) for inst in segments_])
+    assert np.mean(lengths >= 64 - 14) > 0.8  # short only when a sentence would not fit (or 10%)

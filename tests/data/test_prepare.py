@@ -11,6 +11,7 @@ from bertkit.data import ShuffledBatches
 from bertkit.data.dataset import PretrainingData
 from bertkit.data.masking import IGNORE_INDEX
 from bertkit.data.prepare import PrepareConfig, prepare_pretraining
+from bertkit.errors import BertkitError
 from bertkit.tokenizer import WordPieceTokenizer
 from tests.data.synthetic import write_corpus, write_vocab
 
@@ -99,3 +100,40 @@ def test_resume_jumps_to_the_position_without_reading_skipped_batches():
     batch = next(iter(stream))
     assert made == [2] and len(batch) == 8  # one batch built, none replayed
     assert stream.state_dict() == {"position": 3_000_001}
+
+
+def test_no_nsp_data_has_full_length_segments_and_no_nsp_labels(corpus, tmp_path):
+    summary = prepare(corpus, tmp_path, nsp=False, eval_fraction=0.1)
+    assert summary["random_next_fraction"] is None
+    data = PretrainingData(tmp_path, "train", seed=0)
+    assert not data.has_nsp
+    batch = data.collate(np.arange(16), epoch=0)
+    assert "next_sentence_label" not in batch
+    assert (batch["token_type_ids"] == 0).all()  # one segment: no sentence B
+    ids, attention = batch["input_ids"], batch["attention_mask"]
+    assert (ids[:, 0] == data.tokenizer.cls_token_id).all()
+    real = attention.sum(1)
+    assert ((ids == data.tokenizer.sep_token_id).sum(1) == 1).all()  # one [SEP], at the end
+    assert (ids[torch.arange(16), real - 1] == data.tokenizer.sep_token_id).all()
+    assert real.float().mean() > 24  # packed near the 32-token limit
+    prepare(corpus, tmp_path / "pairs")
+    pairs = PretrainingData(tmp_path / "pairs", "train")
+    assert len(data) < len(pairs)  # one segment per chunk, not pairs with random B's
+
+
+def test_mlm_probability_changes_the_share_of_masked_tokens(corpus, tmp_path):
+    prepare(corpus, tmp_path)
+    shares = {}
+    for probability in (None, 0.3):
+        data = PretrainingData(tmp_path, "train", seed=0, mlm_probability=probability)
+        batch = data.collate(np.arange(64), epoch=0)
+        maskable = batch["attention_mask"].sum() - 3 * 64  # [CLS] and two [SEP]s
+        shares[probability] = float((batch["labels"] != IGNORE_INDEX).sum() / maskable)
+    assert shares[None] == pytest.approx(0.15, abs=0.02)
+    assert shares[0.3] == pytest.approx(0.30, abs=0.03)
+
+
+def test_mlm_probability_of_static_masks_cannot_change(corpus, tmp_path):
+    prepare(corpus, tmp_path, masking="static")
+    with pytest.raises(BertkitError, match="static"):
+        PretrainingData(tmp_path, "train", mlm_probability=0.3)

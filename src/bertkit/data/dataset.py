@@ -21,7 +21,14 @@ from bertkit.tokenizer import WordPieceTokenizer
 class PretrainingData:
     """The instances of one split ("train" or "eval") of a folder written by prepare_pretraining."""
 
-    def __init__(self, data_dir: str | Path, split: str = "train", seed: int = 0):
+    def __init__(
+        self,
+        data_dir: str | Path,
+        split: str = "train",
+        seed: int = 0,
+        mlm_probability: float | None = None,
+    ):
+        """`mlm_probability` replaces the folder's masked_lm_prob (dynamic masking only)."""
         self.data_dir, self.split, self.seed = Path(data_dir), split, seed
         index_path = self.data_dir / INDEX_FILE
         if not index_path.exists():
@@ -32,8 +39,16 @@ class PretrainingData:
         self.index = json.loads(index_path.read_text(encoding="utf-8"))
         config = self.index["config"]
         self.is_static = config["masking"] == "static"
-        self.masking = MaskingConfig(**config["masking_config"])
         self.max_seq_length = int(config["max_seq_length"])
+        self.masking = MaskingConfig(**config["masking_config"])
+        self.has_nsp = bool(config.get("nsp", True))  # folders written before --no-nsp had pairs
+        if mlm_probability is not None and mlm_probability != self.masking.masked_lm_prob:
+            if self.is_static:
+                raise BertkitError(
+                    f"{self.data_dir}: its masks are static (masked_lm_prob "
+                    f"{self.masking.masked_lm_prob}); prepare it again to change mlm_probability"
+                )
+            self.masking = self.masking.with_probability(mlm_probability, self.max_seq_length)
         self.tokenizer = WordPieceTokenizer.from_pretrained(self.data_dir)
         self.vocab: MaskingVocab = masking_vocab(self.tokenizer)
         self.reader = ShardReader(
@@ -57,11 +72,12 @@ class PretrainingData:
     def collate(self, indices: np.ndarray, epoch: int = 0) -> dict[str, torch.Tensor]:
         """A batch of the instances `indices`, padded to the longest."""
         examples = [self.example(int(i), epoch) for i in indices]
-        return collate(examples, self.tokenizer.pad_token_id)
+        return collate(examples, self.tokenizer.pad_token_id, self.has_nsp)
 
 
-def collate(examples: list[tuple], pad_id: int) -> dict[str, torch.Tensor]:
-    """(input_ids, labels, num_a, is_random_next) tuples -> the tensors BertForPreTraining takes."""
+def collate(examples: list[tuple], pad_id: int, has_nsp: bool = True) -> dict[str, torch.Tensor]:
+    """(input_ids, labels, num_a, is_random_next) tuples -> the tensors BertForPreTraining takes
+    (without next_sentence_label when the data has no NSP pairs)."""
     length = max(len(ids) for ids, *_ in examples)
     batch = len(examples)
     input_ids = np.full((batch, length), pad_id, dtype=np.int64)
@@ -73,10 +89,12 @@ def collate(examples: list[tuple], pad_id: int) -> dict[str, torch.Tensor]:
         labels[row, : len(ids)] = row_labels
         token_type_ids[row, num_a : len(ids)] = 1
         attention_mask[row, : len(ids)] = 1
-    return {
+    batch = {
         "input_ids": torch.from_numpy(input_ids),
         "token_type_ids": torch.from_numpy(token_type_ids),
         "attention_mask": torch.from_numpy(attention_mask),
         "labels": torch.from_numpy(labels),
-        "next_sentence_label": torch.tensor([int(e[3]) for e in examples]),
     }
+    if has_nsp:
+        batch["next_sentence_label"] = torch.tensor([int(e[3]) for e in examples])
+    return batch

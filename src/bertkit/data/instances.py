@@ -1,4 +1,6 @@
-"""Next-sentence-prediction pairs: documents of tokenized sentences -> [CLS] A [SEP] B [SEP].
+"""Pretraining instances from documents of tokenized sentences.
+
+`create_instances`: next-sentence-prediction pairs, [CLS] A [SEP] B [SEP].
 
 The behaviour of google-research/bert `create_instances_from_document`, with an explicit numpy
 `rng`: fill a chunk up to the target length with whole sentences, cut it into A and B at a random
@@ -6,6 +8,9 @@ sentence boundary; half the time B is replaced by a span of a different document
 sentences go back to be read again; then trim the longer side one token at a time, at a random end.
 One deliberate difference: a one-sentence chunk borrows the next sentence rather than always
 becoming a random pair, which keeps the random-next share at 50%.
+
+`create_segments`: MLM-only instances, [CLS] sentences [SEP], packed to the full length from
+contiguous sentences of one document (RoBERTa's DOC-SENTENCES, Liu et al. 2019 section 4.2).
 """
 
 from dataclasses import dataclass
@@ -81,6 +86,38 @@ def create_instances(
                 instances.append(Instance(tokens, len(tokens_a) + 2, is_random_next))
             chunk, chunk_length = [], 0
         i += 1
+    return instances
+
+
+def create_segments(
+    document: list[list[int]],
+    rng: np.random.Generator,
+    *,
+    cls_id: int,
+    sep_id: int,
+    max_seq_length: int = 128,
+    short_seq_prob: float = 0.1,
+) -> list[Instance]:
+    """Full-length MLM-only instances of one document: whole sentences while they fit; a sentence
+    longer than a segment is cut across segments. No pair, no label: token_type_ids stay 0."""
+    max_num_tokens = max_seq_length - 2  # [CLS], [SEP]
+    tokens = [t for sentence in document for t in sentence]
+    starts = np.cumsum([0] + [len(s) for s in document])[:-1]
+    instances = []
+    start = 0
+    while start < len(tokens):
+        # As for the pairs, a few shorter targets so that pretraining also sees short inputs.
+        target = max_num_tokens
+        if rng.random() < short_seq_prob:
+            target = int(rng.integers(2, max_num_tokens + 1))
+        end = min(start + target, len(tokens))
+        # End at the last sentence boundary that fits, unless that leaves the segment empty.
+        boundaries = starts[(starts > start) & (starts <= end)]
+        if end < len(tokens) and len(boundaries):
+            end = int(boundaries[-1])
+        segment = [cls_id, *tokens[start:end], sep_id]
+        instances.append(Instance(segment, len(segment), is_random_next=False))
+        start = end
     return instances
 
 

@@ -8,9 +8,12 @@ and, as Hugging Face's collator, special tokens (including [UNK]) are never chos
 random replacement.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from bertkit.errors import BertkitError
 
 IGNORE_INDEX = -100
 
@@ -22,6 +25,18 @@ class MaskingConfig:
     whole_word: bool = False  # choose whole words: a word's "##" pieces are masked with it
     mask_prob: float = 0.8  # of the chosen tokens: [MASK]
     random_prob: float = 0.1  # of the chosen tokens: a random token (the rest stay unchanged)
+
+    def with_probability(self, probability: float, max_seq_length: int) -> "MaskingConfig":
+        """The same recipe predicting `probability` of the tokens (MosaicBERT: 0.30), with the
+        per-sequence cap raised so that it does not cut the new share short."""
+        if not 0 < probability < 1:
+            raise BertkitError(f"mlm_probability must be in (0, 1), got {probability}")
+        needed = math.ceil(probability * max_seq_length)
+        return replace(
+            self,
+            masked_lm_prob=probability,
+            max_predictions_per_seq=max(self.max_predictions_per_seq, needed),
+        )
 
 
 @dataclass(frozen=True)

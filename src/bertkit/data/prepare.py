@@ -1,4 +1,5 @@
-"""`prepare_pretraining`: text files -> shards of NSP instances on disk, by worker processes.
+"""`prepare_pretraining`: text files -> shards of NSP pairs (or, with `nsp=False`, full-length
+MLM-only segments) on disk, by worker processes.
 
 The corpus is read as a stream and cut into pools of `docs_per_shard` documents (a pool never
 spans two files). A worker tokenizes one pool, builds its pairs (google's recipe, `instances.py`),
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bertkit.data.corpus import FORMATS, MAX_LINE_BYTES, CorpusStats, read_documents
-from bertkit.data.instances import create_instances
+from bertkit.data.instances import create_instances, create_segments
 from bertkit.data.masking import MaskingConfig, MaskingVocab, mask_tokens
 from bertkit.data.shards import token_dtype, write_shard
 from bertkit.errors import BertkitError
@@ -37,6 +38,7 @@ MASKING_MODES = ("dynamic", "static")
 @dataclass
 class PrepareConfig:
     max_seq_length: int = 128  # tokens per instance, [CLS] and [SEP]s included
+    nsp: bool = True  # NSP pairs; --no-nsp: full-length segments for MLM-only pretraining
     short_seq_prob: float = 0.1  # share of instances that aim at a random shorter length
     dupe_factor: int = 1  # passes over each pool, each with new pairs (and static masks)
     masking: str = "dynamic"  # dynamic: a new mask every epoch at batch time; static: fixed here
@@ -110,7 +112,9 @@ def prepare_pretraining(
     summary = {
         **asdict(reading),
         **totals,
-        "random_next_fraction": totals["train_random_next"] / totals["train_instances"],
+        "random_next_fraction": (
+            totals["train_random_next"] / totals["train_instances"] if config.nsp else None
+        ),
         "seconds": round(time.perf_counter() - started, 1),
     }
     write_json(
@@ -171,17 +175,18 @@ def _prepare_pool(
         wanted = split == "eval"
         split_documents = [d for d, e in zip(documents, is_eval, strict=True) if e == wanted]
         instances = []
+        lengths = {"max_seq_length": config.max_seq_length, "short_seq_prob": config.short_seq_prob}
+        specials = {"cls_id": tokenizer.cls_token_id, "sep_id": tokenizer.sep_token_id}
         for _ in range(config.dupe_factor):
             for doc_index in range(len(split_documents)):
-                instances += create_instances(
-                    split_documents,
-                    doc_index,
-                    rng,
-                    cls_id=tokenizer.cls_token_id,
-                    sep_id=tokenizer.sep_token_id,
-                    max_seq_length=config.max_seq_length,
-                    short_seq_prob=config.short_seq_prob,
-                )
+                if config.nsp:
+                    instances += create_instances(
+                        split_documents, doc_index, rng, **specials, **lengths
+                    )
+                else:
+                    instances += create_segments(
+                        split_documents[doc_index], rng, **specials, **lengths
+                    )
         order = rng.permutation(len(instances))
         instances = [instances[i] for i in order]
         labels = None

@@ -1,6 +1,10 @@
-"""`pretrain`: BertForPreTraining (MLM + NSP) on a prepared data folder, with the shared loop.
+"""`pretrain`: BertForPreTraining (MLM + NSP) or BertForMaskedLM (MLM only) with the shared loop.
 
-Devlin et al. 2018, section 3.1. The loss of a step is the mean MLM cross-entropy over *all* masked
+Devlin et al. 2018, section 3.1; `objective="mlm"` drops NSP as RoBERTa (Liu et al. 2019) and
+MosaicBERT do, and `init_from` continues pretraining an existing BERT on new text (domain
+adaptation, as BioBERT and SciBERT were made): its vocabulary, its encoder, and the heads it lacks
+initialised (the MLM decoder is tied to its embeddings, so only its transform and bias are new).
+The loss of a step is the mean MLM cross-entropy over *all* masked
 tokens of the step's batch plus the mean NSP cross-entropy over all its sequences, however the batch
 is split into micro-batches and processes (`pretraining_step` normalises by the window totals).
 The run folder gets config.json, metrics.jsonl, loss.png, checkpoints/ and the final model/.
@@ -19,7 +23,9 @@ from bertkit.data.masking import IGNORE_INDEX
 from bertkit.data.stream import ShuffledBatches
 from bertkit.errors import BertkitError
 from bertkit.files import write_json
-from bertkit.model import BertConfig, BertForPreTraining
+from bertkit.interop.checkpoint import find_model_dir, read_json
+from bertkit.interop.hf import config_from_hf
+from bertkit.model import BertConfig, BertForMaskedLM, BertForPreTraining
 from bertkit.model.config import PRESETS, preset
 from bertkit.train.config import TrainConfig
 from bertkit.train.dist import all_reduce_sum, dist_info, shutdown_distributed
@@ -28,14 +34,24 @@ from bertkit.train.rng import seed_everything
 
 log = logging.getLogger(__name__)
 
+OBJECTIVES = ("mlm_nsp", "mlm")
+
 
 @dataclass
 class PretrainConfig:
     data: str  # a folder written by `bertkit prepare-pretraining`
     model: str = "mini"  # a preset (tiny, mini, small, medium, base, large) or a config.json
-    sparse_prediction: bool = True  # decode only the masked positions (same loss, faster)
+    init_from: str | None = None  # continue pretraining this BERT model directory (its weights)
+    objective: str = "mlm_nsp"  # mlm_nsp: BERT's MLM + NSP; mlm: MLM only (RoBERTa, MosaicBERT)
+    mlm_probability: float | None = None  # share of tokens masked; None: the data's (0.15)
     attn_backend: str = "sdpa"  # attention implementation: eager or sdpa
     eval_batch_size: int = 64  # sequences per evaluation batch
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise BertkitError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        if self.mlm_probability is not None and not 0 < self.mlm_probability < 1:
+            raise BertkitError(f"mlm_probability must be in (0, 1), got {self.mlm_probability}")
 
 
 def model_config(spec: str, vocab_size: int, max_seq_length: int) -> BertConfig:
@@ -43,12 +59,14 @@ def model_config(spec: str, vocab_size: int, max_seq_length: int) -> BertConfig:
     if spec in PRESETS:
         config = preset(spec, vocab_size=vocab_size)
     else:
-        from bertkit.interop.checkpoint import read_config
-
         path = Path(spec)
         if not path.exists():
             raise BertkitError(f"{spec}: neither a preset ({', '.join(PRESETS)}) nor a file")
-        config = read_config(path.parent if path.is_file() else path)
+        config_file = path if path.is_file() else find_model_dir(path) / "config.json"
+        try:
+            config = config_from_hf(read_json(config_file))
+        except (ValueError, TypeError) as error:
+            raise BertkitError(f"{config_file}: {error}") from None
         if config.vocab_size != vocab_size:
             raise BertkitError(
                 f"{spec}: vocab_size {config.vocab_size} differs from the data's vocabulary "
@@ -71,28 +89,44 @@ def count_pretraining(batch: dict[str, torch.Tensor]) -> dict[str, float]:
 
 
 def pretraining_step(model, batch: dict[str, torch.Tensor], totals: dict[str, float]):
-    """One micro-batch's share of the step loss: sums over it, divided by the step's totals."""
+    """One micro-batch's share of the step loss: sums over it, divided by the step's totals.
+    A BertForMaskedLM (objective "mlm") has no NSP term; its batches carry no NSP labels."""
+    has_nsp = isinstance(model_of(model), BertForPreTraining)
+    if not has_nsp:
+        batch = {k: v for k, v in batch.items() if k != "next_sentence_label"}
     out = model(**batch)
     labels = batch["labels"]
     selected = labels != IGNORE_INDEX  # (B, T)
     num_masked = int(selected.sum())
+    mlm_loss = out.mlm_loss if has_nsp else out.loss
     # The model's MLM loss is a mean over this micro-batch's masked tokens; times their number it
     # is their sum. A micro-batch without masked tokens contributes nothing (not a NaN mean).
-    mlm_sum = out.mlm_loss * num_masked if num_masked else out.mlm_loss.new_zeros(())
-    nsp_sum = out.nsp_loss * labels.shape[0]
-    loss = mlm_sum / totals["masked_tokens"] + nsp_sum / totals["sequences"]
+    mlm_sum = mlm_loss * num_masked if num_masked else mlm_loss.new_zeros(())
+    loss = mlm_sum / totals["masked_tokens"]
     with torch.no_grad():
-        logits = out.prediction_logits  # (N, V) when sparse, else (B, T, V)
+        logits = out.prediction_logits if has_nsp else out.logits  # (N, V): masked positions
         logits = logits if logits.ndim == 2 else logits[selected]
         mlm_correct = (logits.argmax(-1) == labels[selected]).sum()
-        nsp_correct = (out.seq_relationship_logits.argmax(-1) == batch["next_sentence_label"]).sum()
     metrics = {
         "mlm_loss": mlm_sum.item() / totals["masked_tokens"],
-        "nsp_loss": nsp_sum.item() / totals["sequences"],
         "mlm_acc": mlm_correct.item() / totals["masked_tokens"],
-        "nsp_acc": nsp_correct.item() / totals["sequences"],
     }
+    if has_nsp:
+        nsp_sum = out.nsp_loss * labels.shape[0]
+        loss = loss + nsp_sum / totals["sequences"]
+        with torch.no_grad():
+            predicted = out.seq_relationship_logits.argmax(-1)
+            nsp_correct = (predicted == batch["next_sentence_label"]).sum()
+        metrics["nsp_loss"] = nsp_sum.item() / totals["sequences"]
+        metrics["nsp_acc"] = nsp_correct.item() / totals["sequences"]
     return loss, metrics
+
+
+def model_of(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside a DistributedDataParallel (or torch.compile) wrapper."""
+    while hasattr(model, "module") or hasattr(model, "_orig_mod"):
+        model = getattr(model, "module", None) or model._orig_mod
+    return model
 
 
 def evaluator(data: PretrainingData, batch_size: int):
@@ -113,18 +147,21 @@ def evaluator(data: PretrainingData, batch_size: int):
             sums["sequences"] += counts["sequences"]
             sums["mlm"] += metrics["mlm_loss"] * counts["masked_tokens"]
             sums["mlm_correct"] += metrics["mlm_acc"] * counts["masked_tokens"]
-            sums["nsp"] += metrics["nsp_loss"] * counts["sequences"]
-            sums["nsp_correct"] += metrics["nsp_acc"] * counts["sequences"]
+            sums["nsp"] += metrics.get("nsp_loss", 0.0) * counts["sequences"]
+            sums["nsp_correct"] += metrics.get("nsp_acc", 0.0) * counts["sequences"]
         sums = all_reduce_sum(sums, device)
         mlm_loss = sums["mlm"] / max(sums["masked_tokens"], 1)
-        nsp_loss = sums["nsp"] / max(sums["sequences"], 1)
-        return {
-            "loss": mlm_loss + nsp_loss,
+        scores = {
+            "loss": mlm_loss,
             "mlm_loss": mlm_loss,
-            "nsp_loss": nsp_loss,
             "mlm_acc": sums["mlm_correct"] / max(sums["masked_tokens"], 1),
-            "nsp_acc": sums["nsp_correct"] / max(sums["sequences"], 1),
         }
+        if isinstance(model_of(model), BertForPreTraining):
+            nsp_loss = sums["nsp"] / max(sums["sequences"], 1)
+            scores["loss"] += nsp_loss
+            scores["nsp_loss"] = nsp_loss
+            scores["nsp_acc"] = sums["nsp_correct"] / max(sums["sequences"], 1)
+        return scores
 
     return evaluate
 
@@ -132,13 +169,24 @@ def evaluator(data: PretrainingData, batch_size: int):
 def pretrain(
     config: PretrainConfig, train_config: TrainConfig, resume: bool = False
 ) -> TrainResult:
-    """Pretrain a BERT from scratch; the final model lands in out_dir/model (HF layout)."""
+    """Pretrain a BERT from scratch (or from `config.init_from`); the final model lands in
+    out_dir/model (HF layout)."""
     info = dist_info()
     out_dir = Path(train_config.out_dir)
-    train_data = PretrainingData(config.data, "train", seed=train_config.seed)
-    eval_data = PretrainingData(config.data, "eval", seed=train_config.seed)
+    masking = {"seed": train_config.seed, "mlm_probability": config.mlm_probability}
+    train_data = PretrainingData(config.data, "train", **masking)
+    eval_data = PretrainingData(config.data, "eval", **masking)
+    if config.objective == "mlm_nsp" and not train_data.has_nsp:
+        raise BertkitError(
+            f"{config.data}: prepared with --no-nsp (no sentence pairs): use --objective mlm"
+        )
     tokenizer = train_data.tokenizer
-    architecture = model_config(config.model, len(tokenizer), train_data.max_seq_length)
+    if config.init_from:
+        check_same_vocabulary(config.init_from, tokenizer, config.data)
+        spec = str(find_model_dir(Path(config.init_from)))
+    else:
+        spec = config.model
+    architecture = model_config(spec, len(tokenizer), train_data.max_seq_length)
     settings = {
         "pretrain": asdict(config),
         "model": architecture.to_dict(),
@@ -149,12 +197,12 @@ def pretrain(
         write_json(out_dir / "config.json", settings)
 
     seed_everything(train_config.seed)  # identical initial weights in every process
-    model = BertForPreTraining(
-        architecture, attn_backend=config.attn_backend, sparse_prediction=config.sparse_prediction
-    )
+    model = build_model(config, architecture)
     log.info(
-        "pretraining a %s-parameter BERT on %d instances (%d held out)",
+        "pretraining a %s-parameter BERT%s (%s) on %d instances (%d held out)",
         f"{model.num_parameters():,}",
+        f" from {config.init_from}" if config.init_from else "",
+        config.objective,
         len(train_data),
         len(eval_data),
     )
@@ -182,6 +230,29 @@ def pretrain(
         log.info("saved the model to %s", out_dir / "model")
     shutdown_distributed()
     return result
+
+
+def build_model(config: PretrainConfig, architecture: BertConfig):
+    """The model of the objective: fresh weights, or those of `config.init_from`."""
+    cls = BertForPreTraining if config.objective == "mlm_nsp" else BertForMaskedLM
+    if not config.init_from:
+        return cls(architecture, attn_backend=config.attn_backend)
+    return cls.from_pretrained(config.init_from, attn_backend=config.attn_backend).train()
+
+
+def check_same_vocabulary(model_dir: str, tokenizer, data_dir: str) -> None:
+    """Continued pretraining needs data tokenized with the model's own vocabulary."""
+    from bertkit.tokenizer import WordPieceTokenizer
+
+    model_tokenizer = WordPieceTokenizer.from_pretrained(find_model_dir(Path(model_dir)))
+    ids = list(range(max(len(tokenizer), len(model_tokenizer))))
+    if len(tokenizer) != len(model_tokenizer) or tokenizer.convert_ids_to_tokens(
+        ids
+    ) != model_tokenizer.convert_ids_to_tokens(ids):
+        raise BertkitError(
+            f"{data_dir}: prepared with another vocabulary than {model_dir} "
+            f"(run prepare-pretraining --vocab-from {model_dir})"
+        )
 
 
 def _check_same_run(out_dir: Path, settings: dict, resume: bool) -> None:
