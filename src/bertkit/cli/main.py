@@ -26,9 +26,12 @@ COMMANDS = {
     "embed": "bertkit.cli.embed",
     "similarity": "bertkit.cli.similarity",
     "search": "bertkit.cli.search",
+    "index": "bertkit.cli.index",
     "demo": "bertkit.cli.demo",
     "tokenize": "bertkit.cli.tokenize",
     "train-vocab": "bertkit.cli.train_vocab",
+    "export": "bertkit.cli.export",
+    "serve": "bertkit.cli.serve",
 }
 
 

@@ -1,0 +1,74 @@
+"""`bertkit serve --model DIR [--model NAME=DIR ...] [--port 8080] [--ui]`: the HTTP server.
+
+Routes: /embed, /v1/embeddings, /predict, /rerank, /ner, /qa, /fill-mask, /tokenize, /health,
+/info, /metrics; the model directory decides which work. `--ui` adds the page at / (as
+`bertkit explore`). Needs the `serve` extra (fastapi, uvicorn).
+"""
+
+import argparse
+
+
+def add_server_flags(parser: argparse.ArgumentParser, port: int) -> None:
+    """The flags `serve` and `explore` share."""
+    parser.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="DIR|NAME=DIR",
+        help="a model directory; repeat as NAME=DIR to serve several (requests pick by name)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=port, help=f"port (default: {port})")
+    parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when present)")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"))
+    parser.add_argument(
+        "--max-input-length", type=int, help="tokens per input (default: the model's maximum)"
+    )
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="HTTP inference server with dynamic batching", description=__doc__
+    )
+    add_server_flags(parser, 8080)
+    parser.add_argument(
+        "--max-batch-tokens",
+        type=int,
+        default=16384,
+        help="padded tokens per forward pass (default: 16384)",
+    )
+    parser.add_argument(
+        "--max-concurrent-requests",
+        type=int,
+        default=512,
+        help="requests in flight before answering 429 (default: 512)",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=int, default=2_000_000, help="largest request body (default: 2 MB)"
+    )
+    parser.add_argument("--ui", action="store_true", help="also serve the explorer page at /")
+    parser.add_argument("--corpus", help="with --ui: a text or TSV file for the embedding map")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bertkit.serve import ServeSettings, build_app, load_models, run_server
+
+    settings = ServeSettings(
+        host=args.host,
+        port=args.port,
+        max_batch_tokens=args.max_batch_tokens,
+        max_concurrent_requests=args.max_concurrent_requests,
+        max_input_length=args.max_input_length,
+        max_body_bytes=args.max_body_bytes,
+        device=args.device,
+        dtype=args.dtype,
+    )
+    models = load_models(args.model, settings)
+    app = build_app(models, settings)
+    if args.ui:
+        from bertkit.explore import add_page
+
+        add_page(app, {name: m.path for name, m in models.items()}, args.corpus, settings.device)
+    run_server(app, settings.host, settings.port)
+    return 0

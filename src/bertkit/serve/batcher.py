@@ -1,0 +1,160 @@
+"""Dynamic batching: requests wait in a queue, one batcher per (model, task) forms batches.
+
+A batch is built around the oldest waiting input (so none starves) from the inputs closest to it
+in length (so it pads little), while (inputs x longest) stays within the token budget, as TEI's
+`--max-batch-tokens`. The model runs in a worker thread (torch releases the GIL), so the event loop
+keeps accepting and tokenizing while a batch computes; inputs whose client has gone are dropped
+before they reach the model. The model sees each input alone or padded among others: the
+pipelines mask padding, so an input's result does not depend on its batch-mates.
+"""
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from bertkit.serve.errors import ApiError
+from bertkit.serve.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    item: Any  # what the batcher's run function takes for one input
+    num_tokens: int
+    future: asyncio.Future
+    enqueued: float = field(default_factory=time.perf_counter)
+    queue_time: float = 0.0  # seconds waited before its batch started
+    inference_time: float = 0.0  # seconds its batch took
+
+
+@dataclass
+class Timing:
+    queue: float  # the longest wait of the request's inputs, seconds
+    inference: float  # the longest batch among them, seconds
+
+
+class Batcher:
+    """Queue of inputs for one pipeline; `run(items) -> results` is called in `executor`."""
+
+    def __init__(
+        self,
+        name: str,
+        run: Callable[[list], list],
+        max_batch_tokens: int,
+        executor: Executor,
+        metrics: Metrics,
+    ):
+        self.name = name
+        self.run = run
+        self.max_batch_tokens = max_batch_tokens
+        self.executor = executor
+        self.metrics = metrics
+        self.pending: deque[Job] = deque()
+        self.wakeup = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.loop(), name=self.name)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+    async def submit(
+        self, request: Request | None, items: Sequence, lengths: Sequence[int]
+    ) -> tuple[list, Timing]:
+        """Queue one request's inputs and wait for their results, in order.
+
+        If the client disconnects first, its inputs are cancelled and dropped from the queue.
+        """
+        loop = asyncio.get_running_loop()
+        jobs = [Job(item, n, loop.create_future()) for item, n in zip(items, lengths, strict=True)]
+        self.pending.extend(jobs)
+        self.metrics.queue_depth[self.name] = len(self.pending)
+        self.wakeup.set()
+        results = asyncio.gather(*(job.future for job in jobs))
+        watch = asyncio.ensure_future(wait_disconnect(request)) if request else None
+        try:
+            if watch is not None:
+                await asyncio.wait([results, watch], return_when=asyncio.FIRST_COMPLETED)
+                if not results.done():
+                    raise ApiError(499, "the client closed the connection", "disconnected")
+            values = await results
+        finally:
+            if watch is not None:
+                watch.cancel()
+            if not results.done():
+                results.cancel()  # cancels every job's future: the batcher skips them
+        timing = Timing(max(j.queue_time for j in jobs), max(j.inference_time for j in jobs))
+        return list(values), timing
+
+    def take_batch(self) -> list[Job]:
+        """The oldest live job and the live jobs nearest its length, within the token budget."""
+        live = [job for job in self.pending if not job.future.done()]
+        if not live:
+            self.pending.clear()
+            return []
+        anchor = live[0].num_tokens
+        order = sorted(range(len(live)), key=lambda i: (abs(live[i].num_tokens - anchor), i))
+        chosen: list[int] = []
+        longest = 0
+        for i in order:
+            new_longest = max(longest, live[i].num_tokens)
+            if chosen and (len(chosen) + 1) * new_longest > self.max_batch_tokens:
+                break
+            chosen.append(i)
+            longest = new_longest
+        taken = set(chosen)
+        self.pending = deque(job for i, job in enumerate(live) if i not in taken)
+        return [live[i] for i in sorted(chosen)]
+
+    async def loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.wakeup.wait()
+            batch = self.take_batch()
+            self.metrics.queue_depth[self.name] = len(self.pending)
+            if not batch:
+                self.wakeup.clear()
+                continue
+            start = time.perf_counter()
+            for job in batch:
+                job.queue_time = start - job.enqueued
+            try:
+                results = await loop.run_in_executor(
+                    self.executor, self.run, [job.item for job in batch]
+                )
+            except Exception as error:  # one failing batch fails only its own requests
+                logger.exception("%s: a batch of %d inputs failed", self.name, len(batch))
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(
+                            ApiError(500, f"inference failed: {error}", "backend")
+                        )
+                continue
+            elapsed = time.perf_counter() - start
+            self.metrics.observe_batch(
+                self.name, len(batch), len(batch) * max(j.num_tokens for j in batch), elapsed
+            )
+            for job, result in zip(batch, results, strict=True):
+                job.inference_time = elapsed
+                if not job.future.done():
+                    job.future.set_result(result)
+
+
+async def wait_disconnect(request: Request) -> None:
+    """Return when the client has gone (the body is already read, so the next message the
+    server can receive is `http.disconnect`)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            return

@@ -1,0 +1,167 @@
+"""The models a server holds: each directory's pipelines, chosen by what the directory contains.
+
+An encoder serves embeddings (and fill-mask when it has a masked-LM head); a sequence classifier
+serves predict and rerank; a token classifier NER; a QA model QA. Each (model, task) pipeline has
+its own batcher; its `run_*` function below is what the batcher calls in the model thread.
+"""
+
+import logging
+from concurrent.futures import Executor
+from pathlib import Path
+
+from bertkit.errors import BertkitError
+from bertkit.interop.inspect import describe_model_dir
+from bertkit.pipelines import Pipeline, pipeline
+from bertkit.serve.batcher import Batcher
+from bertkit.serve.errors import invalid
+from bertkit.serve.metrics import Metrics
+from bertkit.serve.settings import ServeSettings
+
+logger = logging.getLogger(__name__)
+
+# Architecture -> the one task its head serves; any other architecture is an encoder.
+HEAD_TASKS = {
+    "BertForSequenceClassification": "classify",
+    "BertForTokenClassification": "ner",
+    "BertForQuestionAnswering": "qa",
+}
+# Which task a route needs, for the error that names what the model can do instead.
+ROUTE_TASKS = {
+    "embed": "embed",
+    "predict": "classify",
+    "ner": "ner",
+    "qa": "qa",
+    "fill-mask": "fill-mask",
+}
+
+
+def tasks_for(info: dict) -> list[str]:
+    """The tasks a model directory can serve, from its architecture and heads."""
+    if info["architecture"] in HEAD_TASKS:
+        return [HEAD_TASKS[info["architecture"]]]
+    if info["architecture"] == "BertForMultipleChoice":
+        return []
+    return ["embed", "fill-mask"] if "masked-lm" in info["heads"] else ["embed"]
+
+
+def run_embed(pipe, texts: list[str]) -> list:
+    return list(pipe(texts))
+
+
+def run_classify(pipe, items: list[tuple[str, str | None]]) -> list:
+    """Every label of each text (or pair), best first; texts with and without pairs may mix."""
+    k = pipe.model.config.num_labels
+    results: list = [None] * len(items)
+    for has_pair in (False, True):
+        rows = [i for i, (_, pair) in enumerate(items) if (pair is not None) == has_pair]
+        if rows:
+            texts = [items[i][0] for i in rows]
+            pairs = [items[i][1] for i in rows] if has_pair else None
+            for i, labels in zip(rows, pipe(texts, pairs, top_k=k), strict=True):
+                results[i] = labels if isinstance(labels, list) else [labels]
+    return results
+
+
+def run_ner(pipe, texts: list[str]) -> list:
+    return pipe(texts)
+
+
+def run_qa(pipe, items: list[tuple[str, str]]) -> list:
+    return pipe([q for q, _ in items], [c for _, c in items])
+
+
+def run_fill_mask(pipe, items: list[tuple[str, int]]) -> list:
+    k = max(top_k for _, top_k in items)
+    predictions = pipe([text for text, _ in items], top_k=k)
+    return [
+        [per_mask[:top_k] for per_mask in masks]
+        for masks, (_, top_k) in zip(predictions, items, strict=True)
+    ]
+
+
+RUNNERS = {
+    "embed": run_embed,
+    "classify": run_classify,
+    "ner": run_ner,
+    "qa": run_qa,
+    "fill-mask": run_fill_mask,
+}
+
+
+class ServedModel:
+    """One model directory loaded for serving: its pipelines, tokenizer and batchers."""
+
+    def __init__(self, name: str, path: Path, settings: ServeSettings):
+        self.name = name
+        self.path = Path(path)
+        self.info = describe_model_dir(self.path)
+        tasks = tasks_for(self.info)
+        if not tasks:
+            raise BertkitError(f"{path}: a {self.info['architecture']} cannot be served")
+        options = dict(
+            device=settings.device,
+            dtype=settings.dtype,
+            max_length=settings.max_input_length,
+            batch_size=settings.max_batch_tokens,  # the batcher already sized the batch
+            progress=False,
+        )
+        self.pipelines: dict[str, Pipeline] = {}
+        for task in tasks:
+            extra = {"normalize": False} if task == "embed" else {}  # per request instead
+            self.pipelines[task] = pipeline(task, self.path, **options, **extra)
+        self.tokenizer = next(iter(self.pipelines.values())).tokenizer
+        self.batchers: dict[str, Batcher] = {}
+        logger.info("%s: %s serving %s", name, self.info["architecture"], ", ".join(tasks))
+
+    def start(self, executor: Executor, metrics: Metrics, max_batch_tokens: int) -> None:
+        for task, pipe in self.pipelines.items():
+            run = RUNNERS[task]
+            batcher = Batcher(
+                f"{self.name}/{task}",
+                lambda items, pipe=pipe, run=run: run(pipe, items),
+                max_batch_tokens,
+                executor,
+                metrics,
+            )
+            batcher.start()
+            self.batchers[task] = batcher
+
+    async def stop(self) -> None:
+        for batcher in self.batchers.values():
+            await batcher.stop()
+
+    def pipeline(self, task: str) -> Pipeline:
+        """The pipeline for `task`, or 422 naming what this model serves instead."""
+        if task not in self.pipelines:
+            served = ", ".join(self.pipelines)
+            raise invalid(
+                f"model '{self.name}' ({self.info['architecture']}) cannot serve {task}; "
+                f"it serves: {served}"
+            )
+        return self.pipelines[task]
+
+    def batcher(self, task: str) -> Batcher:
+        self.pipeline(task)
+        return self.batchers[task]
+
+
+def parse_model_specs(specs: list[str]) -> dict[str, Path]:
+    """`DIR` or `NAME=DIR` -> {name: dir}; a bare DIR is named after its folder."""
+    named: dict[str, Path] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = Path(spec).name or "model", spec
+        if not name or not path:
+            raise BertkitError(f"--model {spec!r}: write DIR or NAME=DIR")
+        if name in named:
+            raise BertkitError(f"--model: the name {name!r} is given twice")
+        named[name] = Path(path)
+    return named
+
+
+def load_models(specs: list[str], settings: ServeSettings) -> dict[str, ServedModel]:
+    """Load every `--model` spec; the first one is the default for requests that name none."""
+    return {
+        name: ServedModel(name, path, settings) for name, path in parse_model_specs(specs).items()
+    }

@@ -1,0 +1,25 @@
+"""Run an app under uvicorn. On SIGTERM or SIGINT uvicorn stops accepting connections, lets the
+requests in flight finish (the batchers keep running until then), and the process exits 0."""
+
+import logging
+
+from fastapi import FastAPI
+
+logger = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_S = 30
+
+
+def run_server(app: FastAPI, host: str, port: int) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        access_log=False,
+    )
+    logger.info("serving on http://%s:%d", host, port)
+    uvicorn.Server(config).run()

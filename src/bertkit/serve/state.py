@@ -1,0 +1,105 @@
+"""What every route shares: the models, the limits, the metrics, the model thread, and the two
+steps each inference route takes (tokenize off the event loop; wait for the batcher)."""
+
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from bertkit.serve.batcher import Timing
+from bertkit.serve.errors import ApiError, invalid
+from bertkit.serve.metrics import Metrics
+from bertkit.serve.models import ServedModel
+from bertkit.serve.settings import ServeSettings
+from bertkit.tokenizer import Encoding
+
+
+class ServerState:
+    def __init__(self, models: dict[str, ServedModel], settings: ServeSettings):
+        if not models:
+            raise ValueError("a server needs at least one model")
+        self.models = models
+        self.settings = settings
+        self.metrics = Metrics()
+        # One model thread: on CPU, torch's own threads already use every core for one batch.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self.in_flight = 0
+
+    async def start(self) -> None:
+        for model in self.models.values():
+            model.start(self.executor, self.metrics, self.settings.max_batch_tokens)
+
+    async def stop(self) -> None:
+        for model in self.models.values():
+            await model.stop()
+        self.executor.shutdown(wait=True)
+
+    def model(self, data: dict) -> ServedModel:
+        """The model a request names in "model"; the first one when it names none (or, with a
+        single model, any name: OpenAI clients always send one)."""
+        name = data.get("model")
+        if name is None or (len(self.models) == 1 and isinstance(name, str)):
+            return next(iter(self.models.values()))
+        if not isinstance(name, str) or name not in self.models:
+            raise invalid(f"unknown model {name!r}; this server holds {', '.join(self.models)}")
+        return self.models[name]
+
+    async def encode(
+        self, model: ServedModel, texts: Sequence[str], pairs: Sequence[str] | None = None
+    ) -> list[Encoding]:
+        """Tokenize in a worker thread (not the model's), without truncation."""
+        return await asyncio.to_thread(model.tokenizer.encode_batch, list(texts), pairs)
+
+    async def infer(
+        self,
+        request: Request,
+        model: ServedModel,
+        task: str,
+        items: Sequence,
+        lengths: Sequence[int],
+    ) -> tuple[list, Timing]:
+        """Queue the inputs on the model's batcher; 429 at once when the server is full."""
+        batcher = model.batcher(task)
+        if self.in_flight >= self.settings.max_concurrent_requests:
+            raise ApiError(
+                429,
+                f"the server is at its limit of {self.settings.max_concurrent_requests} "
+                "concurrent requests; retry later",
+                "overloaded",
+            )
+        self.in_flight += 1
+        try:
+            return await batcher.submit(request, items, lengths)
+        finally:
+            self.in_flight -= 1
+
+
+def check_lengths(encodings: Sequence[Encoding], max_length: int, truncate: bool) -> list[int]:
+    """Tokens per input as the model will see them; 422 for a too-long input unless truncating."""
+    lengths = []
+    for i, encoding in enumerate(encodings):
+        n = len(encoding.input_ids)
+        if n > max_length and not truncate:
+            raise invalid(
+                f"input {i} has {n} tokens, more than the maximum of {max_length}; "
+                'shorten it or send "truncate": true'
+            )
+        lengths.append(min(n, max_length))
+    return lengths
+
+
+def respond(request: Request, content, timing: Timing | None = None) -> JSONResponse:
+    """JSON with TEI's timing headers, in milliseconds."""
+    total = time.perf_counter() - request.scope["bertkit.started"]
+    headers = {"x-total-time": f"{total * 1000:.2f}"}
+    if timing is not None:
+        headers["x-queue-time"] = f"{timing.queue * 1000:.2f}"
+        headers["x-inference-time"] = f"{timing.inference * 1000:.2f}"
+    return JSONResponse(content, headers=headers)
+
+
+def server(request: Request) -> ServerState:
+    return request.app.state.server
