@@ -7,7 +7,7 @@ all-MiniLM-L6-v2. Every step prints where its output went (default folder: runs/
 
 import argparse
 
-from bertkit.cli.pretrain import add_config_flags, config_from_args
+from bertkit.cli.config_flags import add_config_flags, config_from_args
 
 
 def add_parser(subparsers) -> None:

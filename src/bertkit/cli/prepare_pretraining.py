@@ -6,11 +6,10 @@ memory-mapped shards, by `--workers` processes; prints the summary as one JSON o
 
 import argparse
 
-from bertkit.cli.pretrain import add_config_flags, config_from_args
+from bertkit.cli.config_flags import add_config_flags, config_from_args
 
 
 def add_parser(subparsers) -> None:
-    from bertkit.data.masking import MaskingConfig
     from bertkit.data.prepare import PrepareConfig
 
     parser = subparsers.add_parser(
@@ -24,20 +23,17 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_config_flags(parser, PrepareConfig, skip=("masking_config",))
-    add_config_flags(parser, MaskingConfig)
+    add_config_flags(parser, PrepareConfig)  # with the nested MaskingConfig's fields
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from bertkit.data.masking import MaskingConfig
     from bertkit.data.prepare import PrepareConfig, prepare_pretraining
     from bertkit.tokenizer import WordPieceTokenizer
 
-    masking = config_from_args(MaskingConfig, args)
-    config = config_from_args(PrepareConfig, args, masking_config=masking)
+    config = config_from_args(PrepareConfig, args)
     tokenizer = WordPieceTokenizer.from_pretrained(args.vocab_from)
     summary = prepare_pretraining(
         args.corpus, tokenizer, args.out, config, progress=not args.no_progress
