@@ -67,7 +67,14 @@ def check(reader: str, function, *args, names: tuple[str, ...] = (), **kwargs):
 
 # Text that looks like the formats (separators, digits, quotes, tags) mixed with anything at all.
 FORMAT_CHARS = "\t\n\r ,\"'{}[]:#-=.0123456789OBIabcXYZ\\\x00\x85\u2028\ufeff\u00e9\u4e2d"
-format_text = st.text(alphabet=st.sampled_from(FORMAT_CHARS) | st.characters(), max_size=400)
+chars = st.characters(exclude_categories=("Cs",))  # any character UTF-8 can encode
+
+
+def texts(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet=chars, max_size=max_size)
+
+
+format_text = st.text(alphabet=st.sampled_from(FORMAT_CHARS) | chars, max_size=400)
 any_bytes = st.binary(max_size=4096)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bertkit.errors import BertkitError
 from bertkit.files import write_json, write_text
-from bertkit.tokenizer.textfile import iter_lines
+from bertkit.tokenizer.textfile import iter_lines, read_text
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,11 @@ def read_vocab(path: Path) -> list[str]:
 
 def _read_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as error:
         raise BertkitError(f"{path}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise BertkitError(f"{path}: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise BertkitError(f"{path}: expected a JSON object")
     return data
@@ -54,11 +56,25 @@ def read_settings(directory: Path) -> dict:
                 settings[key] = str(value)
         for key in SETTING_KEYS:
             if key in data:
-                settings[key] = data[key]
-    if settings.get("model_max_length", 0) > 10**9:  # HF writes 1e30 for "no limit"
+                settings[key] = _checked_setting(path, key, data[key])
+    if (settings.get("model_max_length") or 0) > 10**9:  # HF writes 1e30 for "no limit"
         del settings["model_max_length"]
     logger.debug("tokenizer settings from %s: %s", directory, settings)
     return settings
+
+
+def _checked_setting(path: Path, key: str, value):
+    """A setting of the right type, or a BertkitError naming the file and the field."""
+    if key == "model_max_length":
+        if value is None or isinstance(value, int | float) and not isinstance(value, bool):
+            if value is None or value != value or value > 10**9:  # None, NaN, "no limit"
+                return None
+            if value >= 1:
+                return int(value)
+        raise BertkitError(f"{path}: field {key} must be a positive number, got {value!r}")
+    if isinstance(value, bool) or key == "strip_accents" and value is None:
+        return value
+    raise BertkitError(f"{path}: field {key} must be true or false, got {value!r}")
 
 
 def write_tokenizer_files(directory: Path, tokens: list[str], settings: dict) -> list[Path]:

@@ -15,7 +15,7 @@ from bertkit.cli.main import main
 from bertkit.tasks.classify.data import read_examples
 from bertkit.tasks.ner.data import read_conll
 from bertkit.tasks.qa.data import read_squad
-from tests.fuzzing import FUZZ, check, encoded, format_text, json_values, scratch
+from tests.fuzzing import FUZZ, check, encoded, format_text, json_values, scratch, texts
 
 # Rows that look like the format: a header of known column names, then cells of anything.
 cell = st.sampled_from(["sentence", "label", "text", "sentence2", "0", "1", "", " "]) | format_text
@@ -71,7 +71,7 @@ qa = st.fixed_dictionaries(
     {},
     optional={
         "id": json_values,
-        "question": st.text(max_size=20) | json_values,
+        "question": texts(max_size=20) | json_values,
         "answers": st.lists(answer | json_values, max_size=3) | json_values,
         "is_impossible": json_values,
     },
@@ -79,7 +79,7 @@ qa = st.fixed_dictionaries(
 paragraph = st.fixed_dictionaries(
     {},
     optional={
-        "context": st.text(max_size=40) | json_values,
+        "context": texts(max_size=40) | json_values,
         "qas": st.lists(qa | json_values, max_size=3) | json_values,
     },
 )
