@@ -32,7 +32,7 @@ def read_sst2(path: Path, limit: int = 0) -> tuple[list[str], list[int]]:
 
 
 def run_bertkit(args, train_file: Path, dev_file: Path) -> dict:
-    from bertkit.tasks.classify.head import ClassifyConfig
+    from bertkit.tasks.classify.task import ClassifyConfig
     from bertkit.tasks.finetune import finetune
 
     with tempfile.TemporaryDirectory() as out:

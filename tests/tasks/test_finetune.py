@@ -7,10 +7,10 @@ import torch
 
 from bertkit import BertForQuestionAnswering, BertForSequenceClassification
 from bertkit.errors import BertkitError
-from bertkit.tasks.classify.head import ClassifyConfig
+from bertkit.tasks.classify.task import ClassifyConfig
 from bertkit.tasks.finetune import evaluate, finetune
-from bertkit.tasks.ner.head import NerConfig
-from bertkit.tasks.qa.head import QaConfig
+from bertkit.tasks.ner.task import NerConfig
+from bertkit.tasks.qa.task import QaConfig
 from tests.tasks.conftest import write_conll, write_sentiment_tsv, write_similarity_tsv, write_squad
 
 FAST = dict(batch_size=8, lr=1e-3, log_every=1, device="cpu")

@@ -2,20 +2,29 @@
 
 Devlin et al. 2018, section 4 and appendix A.3: AdamW, lr in {5e-5, 3e-5, 2e-5}, batch 32,
 2-4 epochs, 10% linear warmup then linear decay, weight decay 0.01. Each task subclasses it
-(`ClassifyConfig`, `NerConfig`, `QaConfig` in the task's `head.py`) and adds its own fields.
+(`ClassifyConfig`, `NerConfig`, `QaConfig` in the task's `task.py`), adds its own fields and
+builds its task (`config.task()`).
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from bertkit.errors import BertkitError
+
+if TYPE_CHECKING:
+    from bertkit.tasks.task import Task
+
+
+REQUIRED = {"required": True}  # a flag the command line must give (bertkit.cli.config_flags)
 
 
 @dataclass
 class FinetuneConfig:
-    model: str = ""  # pretrained model directory (config.json, weights, vocab.txt)
-    train: str = ""  # labeled training file
-    eval: str = ""  # labeled evaluation file, scored after every epoch
-    out: str = ""  # output model directory; the best checkpoint by `metric` is kept there
+    # The command line must give the four paths; `evaluate` builds a config without train/out.
+    model: str = field(default="", metadata=REQUIRED)  # pretrained model directory
+    train: str = field(default="", metadata=REQUIRED)  # labeled training file
+    eval: str = field(default="", metadata=REQUIRED)  # labeled evaluation file, scored every epoch
+    out: str = field(default="", metadata=REQUIRED)  # output model directory (best by `metric`)
     epochs: float = 3.0  # passes over the training set (fractions allowed)
     batch_size: int = 32  # examples (QA: windows) per optimizer step
     lr: float = 5e-5  # peak learning rate of AdamW
@@ -45,6 +54,12 @@ class FinetuneConfig:
             raise BertkitError(f"warmup_ratio must be below 1, got {self.warmup_ratio}")
         if self.max_train_examples < 0 or self.max_eval_examples < 0:
             raise BertkitError("max_train_examples and max_eval_examples must be >= 0")
+
+    def task(self) -> "Task":
+        """The fine-tuning task this config is for (each task's config says which)."""
+        raise BertkitError(
+            f"{type(self).__name__} names no task: use ClassifyConfig, NerConfig or QaConfig"
+        )
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
