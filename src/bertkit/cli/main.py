@@ -31,7 +31,6 @@ COMMANDS = {
     "tokenize": "bertkit.cli.tokenize",
     "train-vocab": "bertkit.cli.train_vocab",
     "export": "bertkit.cli.export",
-    "export": "bertkit.cli.export",
     "serve": "bertkit.cli.serve",
 }
 
