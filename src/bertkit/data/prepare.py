@@ -78,7 +78,7 @@ def prepare_pretraining(
     progress: bool = True,
 ) -> dict:
     """Write the shards, the tokenizer and index.json into `out_dir`; returns the summary."""
-    from tqdm.auto import tqdm
+    from bertkit.progress import progress_bar
 
     out_dir, started = Path(out_dir), time.perf_counter()
     files = [Path(path) for path in corpus]
@@ -96,7 +96,7 @@ def prepare_pretraining(
     work = functools.partial(_prepare_pool, tokenizer=tokenizer, out_dir=out_dir, config=config)
     splits: dict[str, list[dict]] = {"train": [], "eval": []}
     totals: dict[str, int] = {}
-    bar = tqdm(desc="prepare", unit="shard", disable=not progress)
+    bar = progress_bar(desc="prepare", unit="shard", disable=not progress)
     with ProcessPoolExecutor(config.workers) if config.workers > 1 else _Inline() as executor:
         for entries, counts in _ordered_map(executor, work, pools, 2 * config.workers):
             for split, entry in entries.items():

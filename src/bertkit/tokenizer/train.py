@@ -13,9 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from tqdm import tqdm
-
 from bertkit.errors import BertkitError
+from bertkit.progress import progress_bar
 from bertkit.tokenizer.basic import BasicTokenizer
 from bertkit.tokenizer.textfile import iter_lines
 
@@ -35,7 +34,7 @@ def count_words(files: Iterable[Path], lowercase: bool, show_progress: bool = Tr
     basic = BasicTokenizer(do_lower_case=lowercase)
     counts: Counter = Counter()
     total = sum(path.stat().st_size for path in files)
-    progress = tqdm(
+    progress = progress_bar(
         total=total, unit="B", unit_scale=True, desc="count words", disable=not show_progress
     )
     with progress as bar:
@@ -116,7 +115,7 @@ def train_vocab(
     heapq.heapify(heap)
 
     target = vocab_size - len(vocab)
-    with tqdm(total=target, desc="merge pairs", disable=not show_progress) as bar:
+    with progress_bar(total=target, desc="merge pairs", disable=not show_progress) as bar:
         while len(vocab) < vocab_size and heap:
             negative, pair = heapq.heappop(heap)
             if pair_counts.get(pair, 0) != -negative:

@@ -300,9 +300,9 @@ def _to_device(batch: Batch, device: torch.device) -> Batch:
 
 
 def _progress_bar(config: TrainConfig, start_step: int, info: DistInfo):
-    from tqdm.auto import tqdm
+    from bertkit.progress import progress_bar
 
-    return tqdm(
+    return progress_bar(
         total=config.max_steps,
         initial=start_step,
         disable=not (config.progress and info.is_main),
