@@ -34,6 +34,8 @@ def find_model_dir(path: Path) -> tuple[Path, PoolingConfig | None]:
     modules = read_json(modules_file)
     encoder_dir, pooling = path, PoolingConfig(mode="mean")
     for module in modules if isinstance(modules, list) else []:
+        if not isinstance(module, dict):
+            raise BertkitError(f"{modules_file}: each module must be a JSON object")
         kind, sub = str(module.get("type", "")), str(module.get("path", ""))
         if kind.endswith("Transformer"):
             encoder_dir = path / sub
@@ -55,7 +57,7 @@ def read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BertkitError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise BertkitError(f"{path}: not valid JSON ({error})") from None
 
 
@@ -82,7 +84,14 @@ def read_weights(model_dir: Path) -> tuple[dict[str, torch.Tensor], Path]:
     if single.exists():
         files = [single]
     elif index.exists():
-        weight_map = read_json(index).get("weight_map", {})
+        weight_map = read_json(index)
+        weight_map = weight_map.get("weight_map") if isinstance(weight_map, dict) else None
+        if (
+            not weight_map
+            or not isinstance(weight_map, dict)
+            or not all(isinstance(name, str) for name in weight_map.values())
+        ):
+            raise BertkitError(f"{index}: field weight_map must map weight names to file names")
         files = [model_dir / name for name in sorted(set(weight_map.values()))]
     elif legacy.exists():
         try:
