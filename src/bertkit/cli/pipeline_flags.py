@@ -6,8 +6,13 @@ Used by `fill-mask`, `classify`, `ner`, `qa`, `embed`, `similarity` and `search`
 import argparse
 
 
-def add_pipeline_flags(parser: argparse.ArgumentParser, output_help: str) -> None:
-    parser.add_argument("--model", required=True, metavar="DIR", help="model directory")
+def add_pipeline_flags(
+    parser: argparse.ArgumentParser, output_help: str, model_help: str | None = None
+) -> None:
+    """Add the shared flags; `model_help` makes --model optional, with that help."""
+    parser.add_argument(
+        "--model", required=model_help is None, metavar="DIR", help=model_help or "model directory"
+    )
     parser.add_argument(
         "--input", metavar="FILE", help="read one input per line from FILE ('-' = stdin)"
     )

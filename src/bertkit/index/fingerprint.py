@@ -1,0 +1,47 @@
+"""The fingerprint of the model that embeds an index: two vectors are comparable only when equal.
+
+It digests what the numbers depend on: config.json, the vocabulary, the content of every weights
+file (a hash of the bytes, not their dates, so a copied model keeps its fingerprint) and the
+embedding options (pooling, layer, length limit). A query embedded by another model is refused.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+from bertkit.pipelines.embed import EmbedPipeline
+
+VERSION = "1"  # bump when the embedding code changes its numbers
+MODEL_FILES = ("config.json", "vocab.txt")
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+def embedding_options(embed: EmbedPipeline) -> dict:
+    """The options of `embed` that change its vectors."""
+    return {
+        "pooling": embed.pooling,
+        "normalize": True,  # indexed and query vectors are always unit length
+        "layer": embed.layer,
+        "max_length": embed.max_length,
+        "dimension": embed.dimension,
+    }
+
+
+def model_fingerprint(embed: EmbedPipeline) -> str:
+    """A hex digest of the model directory's content and the embedding options of `embed`."""
+    digest = hashlib.sha256(VERSION.encode())
+    model_dir = Path(embed.model_dir)
+    for path in sorted(model_dir.rglob("*")):  # an encoder in a sub-folder too
+        if path.is_file() and (path.name in MODEL_FILES or path.suffix in WEIGHT_SUFFIXES):
+            digest.update(str(path.relative_to(model_dir)).encode())
+            digest.update(_file_digest(path))
+    digest.update(json.dumps(embedding_options(embed), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.digest()
