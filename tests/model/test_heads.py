@@ -49,7 +49,7 @@ def test_pretraining_loss_is_mlm_plus_nsp(batch):
     out = BertForPreTraining(tiny_config())(
         ids, attention_mask=mask, labels=labels, next_sentence_label=nsp
     )
-    assert out.prediction_logits.shape == (B, T, 99)
+    assert out.prediction_logits.shape == (B, 99)  # the labelled positions only, one per row
     assert out.seq_relationship_logits.shape == (B, 2)
     torch.testing.assert_close(out.loss, out.mlm_loss + out.nsp_loss)
 
@@ -68,24 +68,36 @@ def test_mlm_decoder_is_tied_to_the_token_embeddings():
     assert not any("decoder" in n for n in names)
 
 
+def logits_of(out) -> torch.Tensor:
+    logits = getattr(out, "prediction_logits", None)
+    return logits if logits is not None else out.logits
+
+
 @pytest.mark.parametrize("cls", [BertForPreTraining, BertForMaskedLM])
-def test_sparse_prediction_gives_the_same_loss_and_gradients(cls, batch):
+def test_labels_decode_masked_positions_only_with_the_loss_and_gradients_of_every_position(
+    cls, batch
+):
     ids, mask = batch
     labels = torch.full_like(ids, -100)
     labels[0, 1], labels[1, 3], labels[2, 8] = 5, 6, 7
-    dense = cls(tiny_config(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
-    sparse = cls(dense.config, sparse_prediction=True)
-    sparse.load_state_dict(dense.state_dict())
-    out_dense = dense(ids, attention_mask=mask, labels=labels)
-    out_sparse = sparse(ids, attention_mask=mask, labels=labels)
-    logits = getattr(out_sparse, "prediction_logits", None)
-    logits = logits if logits is not None else out_sparse.logits
-    assert logits.shape == (3, 99)
-    torch.testing.assert_close(out_sparse.loss, out_dense.loss)
-    out_dense.loss.backward()
-    out_sparse.loss.backward()
-    for (name, p), q in zip(dense.named_parameters(), sparse.parameters(), strict=True):
-        torch.testing.assert_close(p.grad, q.grad, msg=name)
+    model = cls(tiny_config(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
+    reference = cls(model.config)
+    reference.load_state_dict(model.state_dict())
+    out = model(ids, attention_mask=mask, labels=labels)
+    assert logits_of(out).shape == (3, 99)
+    every = logits_of(reference(ids, attention_mask=mask))  # no labels: (B, T, V)
+    assert every.shape == (B, T, 99)
+    labelled = labels != -100
+    torch.testing.assert_close(logits_of(out), every[labelled])  # row-major labelled positions
+    loss = torch.nn.functional.cross_entropy(every.reshape(-1, 99), labels.reshape(-1))
+    mlm_loss = out.mlm_loss if cls is BertForPreTraining else out.loss
+    torch.testing.assert_close(mlm_loss, loss)
+    mlm_loss.backward()
+    loss.backward()
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=True):
+        assert (p.grad is None) == (q.grad is None), name  # the pooler and NSP get none
+        if p.grad is not None:
+            torch.testing.assert_close(p.grad, q.grad, msg=name)
 
 
 def test_unlabelled_positions_are_ignored_by_the_token_loss(batch):

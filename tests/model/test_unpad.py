@@ -1,9 +1,23 @@
+"""Unpadding is the default: every model packs the real tokens, and equals the padded reference."""
+
 import pytest
 import torch
 
+import bertkit
 from bertkit import BertForPreTraining, BertForQuestionAnswering, BertModel
+from bertkit.model.config import ConfigError
 from bertkit.model.unpad import packing, repad, unpad
 from tests.model.tiny import tiny_config
+
+HEADS = [
+    "BertModel",
+    "BertForPreTraining",
+    "BertForMaskedLM",
+    "BertForSequenceClassification",
+    "BertForTokenClassification",
+    "BertForQuestionAnswering",
+    "BertForMultipleChoice",
+]
 
 
 def ragged_batch(lengths: list[int], width: int, seed: int = 0):
@@ -27,8 +41,8 @@ def test_pack_and_repad_round_trip_the_real_tokens():
 @pytest.mark.parametrize("lengths", [[11, 4, 9, 4, 1], [6, 6, 6], [12, 2]])
 def test_unpadded_encoder_equals_the_padded_reference(lengths):
     ids, types, mask = ragged_batch(lengths, max(lengths) + 2)
-    reference = BertModel(tiny_config()).eval()
-    fast = BertModel(tiny_config()).eval().use_unpadding()
+    reference = BertModel(tiny_config(), unpad=False).eval()
+    fast = BertModel(tiny_config()).eval()
     fast.load_state_dict(reference.state_dict())
     a = reference(ids, types, mask, output_hidden_states=True)
     b = fast(ids, types, mask, output_hidden_states=True)
@@ -45,8 +59,8 @@ def test_left_padding_and_holes_are_unpadded_too():
     ids, types, mask = ragged_batch([8, 5], 8)
     mask = mask.flip(1)  # padding first
     ids = ids.flip(1)
-    reference = BertModel(tiny_config()).eval()
-    fast = BertModel(tiny_config()).eval().use_unpadding()
+    reference = BertModel(tiny_config(), unpad=False).eval()
+    fast = BertModel(tiny_config()).eval()
     fast.load_state_dict(reference.state_dict())
     real = mask.bool()
     a = reference(ids, attention_mask=mask).last_hidden_state[real]
@@ -64,7 +78,7 @@ def test_unpadded_training_step_gives_the_same_loss_and_gradients():
     models = []
     for unpadded in (False, True):
         torch.manual_seed(0)
-        model = BertForPreTraining(config, sparse_prediction=True).use_unpadding(unpadded).train()
+        model = BertForPreTraining(config, unpad=unpadded).train()
         out = model(ids, types, mask, labels=labels, next_sentence_label=nsp)
         out.loss.backward()
         models.append((out.loss, model))
@@ -74,13 +88,77 @@ def test_unpadded_training_step_gives_the_same_loss_and_gradients():
         torch.testing.assert_close(pb.grad, pa.grad, atol=1e-5, rtol=1e-4, msg=name)
 
 
-def test_heads_switch_unpadding_at_run_time_and_attentions_fall_back():
+def packed_inputs_seen(model: torch.nn.Module, run) -> list[tuple[int, ...]]:
+    """The shapes the first encoder layer receives while `run()` runs."""
+    shapes = []
+    layer = next(m for m in model.modules() if isinstance(m, bertkit.model.bert.EncoderLayer))
+    handle = layer.register_forward_pre_hook(lambda _, args: shapes.append(tuple(args[0].shape)))
+    try:
+        run()
+    finally:
+        handle.remove()
+    return shapes
+
+
+def head_batch(name: str):
+    ids, types, mask = ragged_batch([9, 4, 6], 9)
+    if name == "BertForMultipleChoice":  # (B, K, T): two questions with three choices each
+        ids, types, mask = (t[None].repeat(2, 1, 1) for t in (ids, types, mask))
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+
+
+@pytest.mark.parametrize("name", HEADS)
+def test_every_default_model_runs_its_layers_on_packed_real_tokens(name):
+    config = tiny_config(num_labels=2 if name == "BertForQuestionAnswering" else 3)
+    fast = getattr(bertkit, name)(config).eval()
+    reference = getattr(bertkit, name)(config, unpad=False).eval()
+    reference.load_state_dict(fast.state_dict())
+    batch = head_batch(name)
+    real_tokens = int(batch["attention_mask"].sum())
+    outputs = []
+    shapes = packed_inputs_seen(fast, lambda: outputs.append(fast(**batch)))
+    assert shapes == [(real_tokens, config.hidden_size)]  # (N, C): no padding row reaches a layer
+    assert packed_inputs_seen(reference, lambda: outputs.append(reference(**batch)))[0][-2:] == (
+        batch["input_ids"].shape[-1],
+        config.hidden_size,
+    )
+    a, b = outputs
+    real = batch["attention_mask"].bool()
+    for field in ("last_hidden_state", "logits", "prediction_logits", "start_logits"):
+        mine, ref = getattr(a, field, None), getattr(b, field, None)
+        if mine is not None and mine.dim() >= 2 and mine.shape[:2] == real.shape[:2]:
+            if name != "BertForMultipleChoice" and name != "BertForSequenceClassification":
+                mine, ref = mine[real], ref[real]
+        if mine is not None:
+            torch.testing.assert_close(mine, ref, atol=1e-5, rtol=0, msg=field)
+    for field in ("pooler_output", "seq_relationship_logits", "end_logits"):
+        if getattr(a, field, None) is not None:
+            mine, ref = getattr(a, field), getattr(b, field)
+            if field == "end_logits":
+                mine, ref = mine[real], ref[real]
+            torch.testing.assert_close(mine, ref, atol=1e-5, rtol=0, msg=field)
+
+
+def test_from_pretrained_unpads_by_default_and_on_request_does_not(tmp_path):
+    BertModel(tiny_config()).save_pretrained(tmp_path)
+    assert BertModel.from_pretrained(tmp_path).unpad
+    assert not BertModel.from_pretrained(tmp_path, unpad=False).unpad
+
+
+def test_eager_attention_is_the_padded_reference_and_refuses_unpadding():
+    with pytest.raises(ConfigError, match="unpad=False"):
+        BertModel(tiny_config(), attn_backend="eager")
+    eager = BertModel(tiny_config(), attn_backend="eager", unpad=False).eval()
+    batch = head_batch("BertModel")
+    shapes = packed_inputs_seen(eager, lambda: eager(**batch))
+    assert shapes[0] == (3, 9, tiny_config().hidden_size)  # (B, T, C): the padded path
+
+
+def test_asking_for_attentions_selects_the_padded_eager_path():
     ids, types, mask = ragged_batch([9, 4], 9)
     model = BertForQuestionAnswering(tiny_config()).eval()
-    before = model(ids, types, mask).start_logits
-    after = model.use_unpadding()(ids, types, mask).start_logits
-    real = mask.bool()
-    torch.testing.assert_close(after[real], before[real], atol=1e-5, rtol=0)
     assert model.bert.unpad
-    out = model.bert(ids, types, mask, output_attentions=True)  # needs the eager, padded path
+    shapes = packed_inputs_seen(model, lambda: model.bert(ids, types, mask, output_attentions=True))
+    assert shapes[0] == (2, 9, tiny_config().hidden_size)
+    out = model.bert(ids, types, mask, output_attentions=True)
     assert out.attentions[0].shape == (2, tiny_config().num_attention_heads, 9, 9)

@@ -1,13 +1,16 @@
 """Model directories in the Hugging Face layout: config.json + model.safetensors (+ vocab.txt).
 
 Reads `model.safetensors`, sharded `model.safetensors.index.json`, or `pytorch_model.bin` (with
-`torch.load(weights_only=True)`, which never runs pickled code); follows a sentence-transformers
-`modules.json` to the encoder and its pooling settings. Every problem is one `BertkitError` line.
+`torch.load(weights_only=True)`, which never runs pickled code), once, into a `Checkpoint` that
+describing a directory and building a model both use. In a sentence-transformers directory the
+encoder is the folder `modules.json` names (the rest of that layout is
+`bertkit.interop.sentence_transformers`). Every problem is one `BertkitError` line.
 """
 
 import dataclasses
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -15,7 +18,6 @@ import torch
 from bertkit.errors import BertkitError
 from bertkit.files import atomic_path, write_json
 from bertkit.interop.hf import config_from_hf, config_to_hf, from_hf, to_hf
-from bertkit.model.pooling import PoolingConfig
 
 log = logging.getLogger(__name__)
 
@@ -24,32 +26,40 @@ HEAD_PREFIXES = ("pooler.", "bert.pooler.", "mlm.", "nsp.", "classifier.", "qa."
 ENCODER_PREFIXES = ("embeddings.", "encoder.", "pooler.")
 
 
-def find_model_dir(path: Path) -> tuple[Path, PoolingConfig | None]:
-    """The folder holding config.json, and the pooling a sentence-transformers layout declares."""
+@dataclass
+class Checkpoint:
+    """A model directory read once: its config.json as stored and its tensors by stored name."""
+
+    model_dir: Path  # the folder holding config.json (the encoder folder of a sentence layout)
+    config: dict  # config.json, Hugging Face field names
+    tensors: dict[str, torch.Tensor]
+    file: Path  # the weights file, named in errors
+
+
+def find_model_dir(path: Path) -> Path:
+    """The folder holding config.json: `path`, or the Transformer module a `modules.json` names."""
     if not path.is_dir():
         raise BertkitError(f"{path}: no such model directory")
     modules_file = path / "modules.json"
     if not modules_file.exists():
-        return path, None
+        return path
     modules = read_json(modules_file)
-    encoder_dir, pooling = path, PoolingConfig(mode="mean")
     for module in modules if isinstance(modules, list) else []:
         if not isinstance(module, dict):
             raise BertkitError(f"{modules_file}: each module must be a JSON object")
-        kind, sub = str(module.get("type", "")), str(module.get("path", ""))
-        if kind.endswith("Transformer"):
-            encoder_dir = path / sub
-        elif kind.endswith("Pooling"):
-            settings = read_json(path / sub / "config.json")
-            for mode in ("cls", "max", "mean"):
-                if settings.get(f"pooling_mode_{mode}_token") or settings.get(
-                    f"pooling_mode_{mode}_tokens"
-                ):
-                    pooling.mode = mode
-                    break
-        elif kind.endswith("Normalize"):
-            pooling.normalize = True
-    return encoder_dir, pooling
+        if str(module.get("type", "")).endswith("Transformer"):
+            return path / str(module.get("path", ""))
+    return path
+
+
+def read_checkpoint(path: Path) -> Checkpoint:
+    """Read a model directory's config.json and weights (each once)."""
+    model_dir = find_model_dir(path)
+    config = read_json(model_dir / "config.json")
+    if not isinstance(config, dict):
+        raise BertkitError(f"{model_dir / 'config.json'}: expected a JSON object")
+    tensors, file = read_weights(model_dir)
+    return Checkpoint(model_dir, config, tensors, file)
 
 
 def read_json(path: Path):
@@ -61,16 +71,12 @@ def read_json(path: Path):
         raise BertkitError(f"{path}: not valid JSON ({error})") from None
 
 
-def read_config(model_dir: Path):
+def read_config(checkpoint: Checkpoint):
     """config.json -> BertConfig, with the file named in any error."""
-    path = model_dir / "config.json"
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise BertkitError(f"{path}: expected a JSON object")
     try:
-        return config_from_hf(data)
+        return config_from_hf(checkpoint.config)
     except (ValueError, TypeError) as error:
-        raise BertkitError(f"{path}: {error}") from None
+        raise BertkitError(f"{checkpoint.model_dir / 'config.json'}: {error}") from None
 
 
 def read_weights(model_dir: Path) -> tuple[dict[str, torch.Tensor], Path]:
@@ -109,26 +115,36 @@ def read_weights(model_dir: Path) -> tuple[dict[str, torch.Tensor], Path]:
     return state_dict, files[0]
 
 
-def load_model(cls, path: Path, *, attn_backend: str = "sdpa", dtype=None, **overrides):
-    """Build `cls` from a model directory; see `PreTrainedBert.from_pretrained`."""
-    model_dir, pooling = find_model_dir(path)
-    config = read_config(model_dir)
+def load_model(
+    cls,
+    source: Path | Checkpoint,
+    *,
+    attn_backend: str = "sdpa",
+    unpad: bool = True,
+    dtype=None,
+    **overrides,
+):
+    """Build `cls` from a model directory or a `Checkpoint` already read; see
+    `PreTrainedBert.from_pretrained`."""
+    checkpoint = source if isinstance(source, Checkpoint) else read_checkpoint(source)
+    config = read_config(checkpoint)
     config_fields = {k: v for k, v in overrides.items() if k in config.__dataclass_fields__}
     model_kwargs = {k: v for k, v in overrides.items() if k not in config_fields}
     if "num_labels" in config_fields and "id2label" not in config_fields:
         config_fields["id2label"] = {}  # new label count: fresh default names
     if config_fields:
         config = dataclasses.replace(config, **config_fields)
-    model = cls(config, attn_backend=attn_backend, **model_kwargs)
-    stored, file = read_weights(model_dir)
     try:
-        ours, unknown = from_hf(stored)
+        model = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
+    except ValueError as error:  # an unknown backend, eager with unpadding
+        raise BertkitError(str(error)) from None
+    try:
+        ours, unknown = from_hf(checkpoint.tensors)
     except KeyError as error:
-        raise BertkitError(f"{file}: {error.args[0]}") from None
-    load_state(model, ours, unknown, file)
+        raise BertkitError(f"{checkpoint.file}: {error.args[0]}") from None
+    load_state(model, ours, unknown, checkpoint.file)
     if dtype is not None:
         model.to(dtype)
-    model.pooling = pooling
     return model.eval()
 
 
@@ -162,7 +178,8 @@ def load_state(model, ours: dict[str, torch.Tensor], unknown: list[str], file: P
     if missing:
         log.warning("initialised weights not in %s (train them): %s", file.name, _names(missing))
     if extra:
-        log.info("ignored weights of heads %s has not: %s", type(model).__name__, _names(extra))
+        # Expected when a task uses part of a checkpoint (an encoder without its pooler): debug.
+        log.debug("ignored weights of heads %s has not: %s", type(model).__name__, _names(extra))
     model.load_state_dict({k: v for k, v in ours.items() if k in expected}, strict=False)
 
 
@@ -189,35 +206,3 @@ def save_model(model, path: Path) -> None:
     with atomic_path(path / "model.safetensors") as tmp:
         save_file(tensors, tmp, metadata={"format": "pt"})
     write_json(path / "config.json", config_to_hf(model.config, type(model).__name__))
-    pooling = getattr(model, "pooling", None)
-    if pooling is not None:
-        save_pooling(pooling, path, model.config.hidden_size)
-
-
-def save_pooling(pooling: PoolingConfig, path: Path, hidden_size: int) -> None:
-    """Declare the sentence embedding as sentence-transformers does (modules.json + 1_Pooling)."""
-    modules = [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {
-            "idx": 1,
-            "name": "1",
-            "path": "1_Pooling",
-            "type": "sentence_transformers.models.Pooling",
-        },
-    ]
-    if pooling.normalize:
-        modules.append(
-            {
-                "idx": 2,
-                "name": "2",
-                "path": "2_Normalize",
-                "type": "sentence_transformers.models.Normalize",
-            }
-        )
-        (path / "2_Normalize").mkdir(exist_ok=True)
-    settings = {"word_embedding_dimension": hidden_size}
-    for mode, key in (("cls", "pooling_mode_cls_token"), ("mean", "pooling_mode_mean_tokens")):
-        settings[key] = pooling.mode == mode
-    settings["pooling_mode_max_tokens"] = pooling.mode == "max"
-    write_json(path / "1_Pooling" / "config.json", settings)
-    write_json(path / "modules.json", modules)

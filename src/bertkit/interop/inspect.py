@@ -1,10 +1,14 @@
-"""What a model directory holds: config.json and the weights, read without building a model."""
+"""What a model directory holds: config.json and the weights, read without building a model.
+
+A pipeline describes the `Checkpoint` it then builds its model from, so the weights are read once.
+"""
 
 import math
 from pathlib import Path
 
-from bertkit.interop.checkpoint import find_model_dir, read_json, read_weights
+from bertkit.interop.checkpoint import Checkpoint, read_checkpoint
 from bertkit.interop.hf import from_hf
+from bertkit.interop.sentence_transformers import read_layout
 
 # Our top-level weight prefix -> the head a user knows it as.
 HEAD_NAMES = {
@@ -16,12 +20,15 @@ HEAD_NAMES = {
 }
 
 
-def describe_model_dir(path: Path) -> dict:
-    """Architecture, sizes, parameter count, heads present and vocabulary of a model directory."""
-    model_dir, pooling = find_model_dir(path)
-    config = read_json(model_dir / "config.json")
-    tensors, _ = read_weights(model_dir)
-    ours, unknown = from_hf(tensors)
+def describe_model_dir(path: Path, checkpoint: Checkpoint | None = None) -> dict:
+    """Architecture, sizes, parameter count, heads present and vocabulary of a model directory.
+
+    `checkpoint` is the directory already read (`read_checkpoint(path)`), if the caller has it.
+    """
+    checkpoint = checkpoint or read_checkpoint(path)
+    model_dir, config = checkpoint.model_dir, checkpoint.config
+    layout = read_layout(path)
+    ours, unknown = from_hf(checkpoint.tensors)
     keys = [k.removeprefix("bert.") for k in ours]
     vocab_file = model_dir / "vocab.txt"
     info = {
@@ -43,8 +50,9 @@ def describe_model_dir(path: Path) -> dict:
     }
     if "id2label" in config and "classifier" in info["heads"]:
         info["labels"] = [config["id2label"][k] for k in sorted(config["id2label"], key=int)]
-    if pooling is not None:
-        info["pooling"] = {"mode": pooling.mode, "normalize": pooling.normalize}
+    if layout is not None:
+        info["pooling"] = {"mode": layout.pooling.mode, "normalize": layout.pooling.normalize}
+        info["max_seq_length"] = layout.max_seq_length
     return info
 
 

@@ -2,7 +2,8 @@
 
 Devlin et al. 2018, "BERT: Pre-training of Deep Bidirectional Transformers" (section 3), with the
 post-LayerNorm layer of Vaswani et al. 2017. Weight names are ours; `bertkit.interop.hf` maps them.
-Shapes: B batch, T tokens, C hidden, H heads, D head dim (C = H * D), F feed-forward width.
+Shapes: B batch, T tokens, C hidden, H heads, D head dim (C = H * D), F feed-forward width,
+N real (unpadded) tokens.
 """
 
 import torch
@@ -10,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bertkit.model.attention import eager_attention, get_attention
-from bertkit.model.config import BertConfig
+from bertkit.model.config import BertConfig, ConfigError
 from bertkit.model.outputs import BertOutput
 from bertkit.model.pretrained import PreTrainedBert
 from bertkit.model.unpad import Packing, packed_attention, packing, repad, unpad
@@ -114,11 +115,16 @@ class EncoderLayer(nn.Module):
 class Encoder(nn.Module):
     """The stack of layers; optionally collects every layer's hidden states and attention.
 
-    With a `Packing` as `padding`, x is (N, C) real tokens and every collected state is repadded.
+    With `unpad` (the default), a batch with padding is packed into its (N, C) real tokens before
+    the first layer and scattered back to (B, T, C) after the last (`bertkit.model.unpad`): this is
+    the one place where unpadding happens. Real positions get the padded reference's values,
+    padding positions get zeros. Asking for attention probabilities selects the padded path, since
+    they are (B, H, T, T) tensors that only the eager function returns.
     """
 
-    def __init__(self, config: BertConfig, attn_backend: str):
+    def __init__(self, config: BertConfig, attn_backend: str, unpad: bool):
         super().__init__()
+        self.unpad = unpad
         self.layers = nn.ModuleList(
             EncoderLayer(config, attn_backend) for _ in range(config.num_hidden_layers)
         )
@@ -126,12 +132,23 @@ class Encoder(nn.Module):
     def forward(
         self,
         x: torch.Tensor,
-        padding: torch.Tensor | Packing | None,
+        attention_mask: torch.Tensor | None,
         output_hidden_states: bool = False,
         output_attentions: bool = False,
     ) -> BertOutput:
+        pack = None
+        if (
+            self.unpad
+            and not output_attentions
+            and attention_mask is not None
+            and not bool(attention_mask.all())  # a batch without padding has nothing to skip
+        ):
+            pack = packing(attention_mask)
+            x = unpad(x, pack)  # (B, T, C) -> (N, C)
+        padding = pack if pack is not None else attention_bias(attention_mask, x.dtype)
+
         def dense(h: torch.Tensor) -> torch.Tensor:
-            return repad(h, padding) if isinstance(padding, Packing) else h
+            return h if pack is None else repad(h, pack)  # (N, C) -> (B, T, C)
 
         hidden_states = [dense(x)] if output_hidden_states else None
         attentions = [] if output_attentions else None
@@ -174,20 +191,32 @@ class BertModel(PreTrainedBert):
         config: the architecture.
         attn_backend: "sdpa" (default, fused) or "eager" (the reference); not saved with weights.
         use_pooler: build the tanh pooler (heads on single tokens do not need it).
+        unpad: run the layers on the real tokens only (default; see `Encoder`): the same outputs
+            at real positions, zeros at padding positions, and no work spent on padding.
+            `unpad=False` is the padded reference. A runtime choice, never saved with the weights.
 
-    `unpad` (default off; `PreTrainedBert.use_unpadding()` switches it for a whole model) runs the
-    layers on the real tokens only (`bertkit.model.unpad`): the same outputs at real positions,
-    zeros at padding positions, and no work spent on padding.
+    The eager backend is the padded reference (the function that returns probabilities), so it
+    needs `unpad=False`: the packed path runs fused attention per sequence length.
     """
 
-    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", use_pooler: bool = True):
+    def __init__(
+        self,
+        config: BertConfig,
+        attn_backend: str = "sdpa",
+        use_pooler: bool = True,
+        unpad: bool = True,
+    ):
         super().__init__()
+        check_unpad(attn_backend, unpad)
         self.config = config
-        self.unpad = False
         self.embeddings = Embeddings(config)
-        self.encoder = Encoder(config, attn_backend)
+        self.encoder = Encoder(config, attn_backend, unpad)
         self.pooler = Pooler(config) if use_pooler else None
         init_weights(self, config)
+
+    @property
+    def unpad(self) -> bool:
+        return self.encoder.unpad
 
     def forward(
         self,
@@ -207,20 +236,18 @@ class BertModel(PreTrainedBert):
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         x = self.embeddings(input_ids, token_type_ids)
-        if (
-            self.unpad
-            and not output_attentions
-            and attention_mask is not None
-            and not bool(attention_mask.all())  # a batch without padding has nothing to skip
-        ):
-            pack = packing(attention_mask)
-            out = self.encoder(unpad(x, pack), pack, output_hidden_states)
-        else:
-            bias = attention_bias(attention_mask, x.dtype)
-            out = self.encoder(x, bias, output_hidden_states, output_attentions)
+        out = self.encoder(x, attention_mask, output_hidden_states, output_attentions)
         if self.pooler is not None:
             out.pooler_output = self.pooler(out.last_hidden_state)
         return out
+
+
+def check_unpad(attn_backend: str, unpad: bool) -> None:
+    """Refuse the one combination that would silently run another attention than asked for."""
+    if unpad and attn_backend == "eager":
+        raise ConfigError(
+            "attn_backend='eager' is the padded reference: build the model with unpad=False"
+        )
 
 
 @torch.no_grad()

@@ -2,6 +2,7 @@
 
 Sentence(-pair) classification and regression and multiple choice read the pooled [CLS] vector;
 token classification (NER) and extractive question answering read every token's vector.
+Every head takes `attn_backend` and `unpad` and passes them to its `BertModel`.
 Shapes: B batch, T tokens, C hidden, L labels, K choices.
 """
 
@@ -35,10 +36,10 @@ def sequence_loss(config: BertConfig, logits: torch.Tensor, labels: torch.Tensor
 class BertForSequenceClassification(PreTrainedBert):
     """Label (or score, when num_labels == 1) a sentence or sentence pair from its [CLS] vector."""
 
-    def __init__(self, config: BertConfig, attn_backend: str = "sdpa"):
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
         self.config = config
-        self.bert = BertModel(config, attn_backend)
+        self.bert = BertModel(config, attn_backend, unpad=unpad)
         self.dropout = _classifier_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         init_weights(self.classifier, config)
@@ -63,10 +64,10 @@ class BertForSequenceClassification(PreTrainedBert):
 class BertForTokenClassification(PreTrainedBert):
     """A label per token (named entities); labels of -100 (later sub-words, padding) are ignored."""
 
-    def __init__(self, config: BertConfig, attn_backend: str = "sdpa"):
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
         self.config = config
-        self.bert = BertModel(config, attn_backend, use_pooler=False)
+        self.bert = BertModel(config, attn_backend, use_pooler=False, unpad=unpad)
         self.dropout = _classifier_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         init_weights(self.classifier, config)
@@ -93,10 +94,10 @@ class BertForTokenClassification(PreTrainedBert):
 class BertForQuestionAnswering(PreTrainedBert):
     """Extractive QA: a start and an end score for every token of the context."""
 
-    def __init__(self, config: BertConfig, attn_backend: str = "sdpa"):
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
         self.config = config
-        self.bert = BertModel(config, attn_backend, use_pooler=False)
+        self.bert = BertModel(config, attn_backend, use_pooler=False, unpad=unpad)
         self.qa = nn.Linear(config.hidden_size, 2)
         init_weights(self.qa, config)
 
@@ -136,10 +137,10 @@ class BertForQuestionAnswering(PreTrainedBert):
 class BertForMultipleChoice(PreTrainedBert):
     """Score K candidate continuations: one number per (context, choice) pair, softmax over K."""
 
-    def __init__(self, config: BertConfig, attn_backend: str = "sdpa"):
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
         self.config = config
-        self.bert = BertModel(config, attn_backend)
+        self.bert = BertModel(config, attn_backend, unpad=unpad)
         self.dropout = _classifier_dropout(config)
         self.classifier = nn.Linear(config.hidden_size, 1)
         init_weights(self.classifier, config)

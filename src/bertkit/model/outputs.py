@@ -20,7 +20,8 @@ class BertOutput:
 
 @dataclass
 class PreTrainingOutput:
-    prediction_logits: torch.Tensor  # (B, T, V), or (N, V) with sparse prediction
+    # (B, T, V); with labels (N, V): the N labelled positions only, row-major order
+    prediction_logits: torch.Tensor
     seq_relationship_logits: torch.Tensor  # (B, 2): 0 = B follows A, 1 = B is random
     loss: torch.Tensor | None = None  # mlm_loss + nsp_loss, over the labels given
     mlm_loss: torch.Tensor | None = None
@@ -31,7 +32,7 @@ class PreTrainingOutput:
 
 @dataclass
 class MaskedLMOutput:
-    logits: torch.Tensor  # (B, T, V), or (N, V) with sparse prediction
+    logits: torch.Tensor  # (B, T, V); with labels (N, V), as PreTrainingOutput.prediction_logits
     loss: torch.Tensor | None = None
     hidden_states: Tensors | None = None
     attentions: Tensors | None = None

@@ -23,6 +23,7 @@ class PreTrainedBert(nn.Module):
         path: str | Path,
         *,
         attn_backend: str = "sdpa",
+        unpad: bool = True,
         dtype: torch.dtype | None = None,
         **config_overrides,
     ):
@@ -31,11 +32,12 @@ class PreTrainedBert(nn.Module):
         Heads that the checkpoint lacks (a fresh classifier on a pretrained encoder) are initialised
         and reported in one log line; anything else that does not fit is an error.
         `config_overrides` change config fields before the model is built (e.g. `num_labels=3`).
+        `attn_backend` and `unpad` are the constructor's runtime choices (unpadding on by default).
         """
         from bertkit.interop.checkpoint import load_model
 
         return load_model(
-            cls, Path(path), attn_backend=attn_backend, dtype=dtype, **config_overrides
+            cls, Path(path), attn_backend=attn_backend, unpad=unpad, dtype=dtype, **config_overrides
         )
 
     def save_pretrained(self, path: str | Path) -> None:
@@ -43,14 +45,6 @@ class PreTrainedBert(nn.Module):
         from bertkit.interop.checkpoint import save_model
 
         save_model(self, Path(path))
-
-    def use_unpadding(self, enabled: bool = True) -> "PreTrainedBert":
-        """Run the encoder on real tokens only (see `bertkit.model.unpad`); a runtime choice,
-        never saved with the weights. Returns the model."""
-        for module in self.modules():
-            if hasattr(module, "unpad"):
-                module.unpad = enabled
-        return self
 
     def num_parameters(self) -> int:
         """Number of distinct parameters (a tied matrix counts once)."""

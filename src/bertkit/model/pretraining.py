@@ -1,8 +1,10 @@
 """Pretraining heads (Devlin et al. 2018, section 3.1): masked LM and next-sentence prediction.
 
-The MLM decoder shares the token embedding matrix (Press & Wolf 2017) and adds its own bias. With
-`sparse_prediction=True` it decodes only the positions that carry a label, as MosaicBERT does: the
-vocabulary projection is the largest matmul of a small BERT, and ~85% of positions have no label.
+The MLM decoder shares the token embedding matrix (Press & Wolf 2017) and adds its own bias. When
+labels are given it decodes only the positions that carry one, as MosaicBERT does: the vocabulary
+projection is the largest matmul of a small BERT, and ~85% of positions have no label. The logits
+then hold those N positions only, in row-major (batch, then token) order, i.e. the rows of
+`logits_full[labels != -100]`; without labels they cover every position, (B, T, V).
 Shapes: B batch, T tokens, C hidden, V vocab, N labelled positions.
 """
 
@@ -49,32 +51,27 @@ def masked_lm_loss(
     x: torch.Tensor,
     tok_emb: torch.Tensor,
     labels: torch.Tensor | None,
-    sparse: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Logits and mean cross-entropy over the labelled positions (labels == -100 are ignored).
 
-    Returns (B, T, V) logits, or (N, V) logits of the labelled positions when `sparse`.
+    Returns (B, T, V) logits without labels; with labels, the (N, V) logits of the N labelled
+    positions in row-major order (the same loss and gradients as decoding every position).
     """
     if labels is None:
         return head(x, tok_emb), None
-    if sparse:
-        selected = labels != IGNORE_INDEX  # (B, T) bool
-        x, labels = x[selected], labels[selected]  # (N, C), (N,)
+    selected = labels != IGNORE_INDEX  # (B, T) bool
+    x, labels = x[selected], labels[selected]  # (N, C), (N,)
     logits = head(x, tok_emb)
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))
-    return logits, loss
+    return logits, F.cross_entropy(logits, labels)
 
 
 class BertForPreTraining(PreTrainedBert):
     """BERT with both pretraining heads; loss = MLM loss + NSP loss."""
 
-    def __init__(
-        self, config: BertConfig, attn_backend: str = "sdpa", sparse_prediction: bool = False
-    ):
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
         self.config = config
-        self.sparse_prediction = sparse_prediction
-        self.bert = BertModel(config, attn_backend)
+        self.bert = BertModel(config, attn_backend, unpad=unpad)
         self.mlm = MaskedLMHead(config)
         self.nsp = NextSentenceHead(config)
         init_weights(self.mlm, config)
@@ -90,15 +87,14 @@ class BertForPreTraining(PreTrainedBert):
         output_hidden_states: bool = False,
         output_attentions: bool = False,
     ) -> PreTrainingOutput:
-        """Args: labels (B, T) original ids at masked positions, -100 elsewhere;
+        """Args: labels (B, T) original ids at masked positions, -100 elsewhere (then
+        `prediction_logits` is (N, V): the labelled positions only, row-major);
         next_sentence_label (B,) 0 when B is the real continuation, 1 when random."""
         out = self.bert(
             input_ids, token_type_ids, attention_mask, output_hidden_states, output_attentions
         )
         tok_emb = self.bert.embeddings.tok_emb.weight
-        logits, mlm_loss = masked_lm_loss(
-            self.mlm, out.last_hidden_state, tok_emb, labels, self.sparse_prediction
-        )
+        logits, mlm_loss = masked_lm_loss(self.mlm, out.last_hidden_state, tok_emb, labels)
         nsp_logits = self.nsp(out.pooler_output)
         nsp_loss = None
         if next_sentence_label is not None:
@@ -118,13 +114,10 @@ class BertForPreTraining(PreTrainedBert):
 class BertForMaskedLM(PreTrainedBert):
     """BERT with the masked-LM head only (fill-mask, MLM-only pretraining as in RoBERTa)."""
 
-    def __init__(
-        self, config: BertConfig, attn_backend: str = "sdpa", sparse_prediction: bool = False
-    ):
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
         self.config = config
-        self.sparse_prediction = sparse_prediction
-        self.bert = BertModel(config, attn_backend, use_pooler=False)
+        self.bert = BertModel(config, attn_backend, use_pooler=False, unpad=unpad)
         self.mlm = MaskedLMHead(config)
         init_weights(self.mlm, config)
 
@@ -141,9 +134,7 @@ class BertForMaskedLM(PreTrainedBert):
             input_ids, token_type_ids, attention_mask, output_hidden_states, output_attentions
         )
         tok_emb = self.bert.embeddings.tok_emb.weight
-        logits, loss = masked_lm_loss(
-            self.mlm, out.last_hidden_state, tok_emb, labels, self.sparse_prediction
-        )
+        logits, loss = masked_lm_loss(self.mlm, out.last_hidden_state, tok_emb, labels)
         return MaskedLMOutput(
             logits=logits, loss=loss, hidden_states=out.hidden_states, attentions=out.attentions
         )
