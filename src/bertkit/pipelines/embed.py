@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from bertkit.errors import BertkitError
-from bertkit.interop.checkpoint import read_json
+from bertkit.interop.sentence_transformers import read_layout
 from bertkit.model.pooling import POOLING_MODES, pool
 from bertkit.pipelines.base import Pipeline, as_batch
 
@@ -41,8 +41,10 @@ class EmbedPipeline(Pipeline):
     ):
         if pooling is not None and pooling not in POOLING_MODES:
             raise BertkitError(f"pooling must be one of {POOLING_MODES}, not {pooling!r}")
+        # The sentence-transformers layout (pooling, max_seq_length); None for a plain directory.
+        self.layout = read_layout(Path(model_dir))
         super().__init__(model_dir, **options)
-        declared = self.model.pooling  # from modules.json; None for a plain model directory
+        declared = self.layout.pooling if self.layout else None
         self.pooling = pooling or (declared.mode if declared else "mean")
         if normalize is None:
             normalize = declared is not None and declared.normalize
@@ -54,10 +56,9 @@ class EmbedPipeline(Pipeline):
 
     def default_max_length(self) -> int:
         """sentence-transformers' `max_seq_length` when the directory sets one."""
-        settings = self.model_dir / "sentence_bert_config.json"
         limit = super().default_max_length()
-        if settings.exists():
-            return min(limit, int(read_json(settings).get("max_seq_length") or limit))
+        if self.layout is not None and self.layout.max_seq_length is not None:
+            return min(limit, self.layout.max_seq_length)
         return limit
 
     @property

@@ -89,7 +89,7 @@ class SearchPipeline(EmbedPipeline):
         """A digest of everything the corpus embeddings depend on."""
         digest = hashlib.sha256(CACHE_VERSION.encode())
         digest.update(corpus_path.read_bytes())
-        encoder_dir, _ = find_model_dir(self.model_dir)
+        encoder_dir = find_model_dir(self.model_dir)
         for path in sorted(encoder_dir.iterdir()):
             if path.name == "config.json":
                 digest.update(path.read_bytes())
