@@ -46,6 +46,7 @@ class Metrics:
         )
         self.inference: dict[str, Histogram] = defaultdict(lambda: Histogram(LATENCY_BUCKETS))
         self.tokens: dict[str, int] = defaultdict(int)  # batcher -> padded tokens run
+        self.in_flight = 0  # inference requests queued or running
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         self.requests[(route, status)] += 1
@@ -71,6 +72,9 @@ class Metrics:
         for route, histogram in sorted(self.latency.items()):
             lines += histogram.lines("bertkit_request_duration_seconds", f'route="{route}"')
         lines += [
+            "# HELP bertkit_requests_in_flight Inference requests queued or running.",
+            "# TYPE bertkit_requests_in_flight gauge",
+            f"bertkit_requests_in_flight {self.in_flight}",
             "# HELP bertkit_queue_depth Inputs waiting for a batch.",
             "# TYPE bertkit_queue_depth gauge",
         ]

@@ -2,6 +2,7 @@
 requests in flight finish (the batchers keep running until then), and the process exits 0."""
 
 import logging
+import signal
 
 from fastapi import FastAPI
 
@@ -22,4 +23,8 @@ def run_server(app: FastAPI, host: str, port: int) -> None:
         access_log=False,
     )
     logger.info("serving on http://%s:%d", host, port)
+    # uvicorn shuts down gracefully on these signals, then restores the handlers it found and
+    # raises the signal again; ignoring them here makes that a normal exit with status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     uvicorn.Server(config).run()

@@ -26,7 +26,6 @@ class ServerState:
         self.metrics = Metrics()
         # One model thread: on CPU, torch's own threads already use every core for one batch.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
-        self.in_flight = 0
 
     async def start(self) -> None:
         for model in self.models.values():
@@ -63,18 +62,18 @@ class ServerState:
     ) -> tuple[list, Timing]:
         """Queue the inputs on the model's batcher; 429 at once when the server is full."""
         batcher = model.batcher(task)
-        if self.in_flight >= self.settings.max_concurrent_requests:
+        if self.metrics.in_flight >= self.settings.max_concurrent_requests:
             raise ApiError(
                 429,
                 f"the server is at its limit of {self.settings.max_concurrent_requests} "
                 "concurrent requests; retry later",
                 "overloaded",
             )
-        self.in_flight += 1
+        self.metrics.in_flight += 1
         try:
             return await batcher.submit(request, items, lengths)
         finally:
-            self.in_flight -= 1
+            self.metrics.in_flight -= 1
 
 
 def check_lengths(encodings: Sequence[Encoding], max_length: int, truncate: bool) -> list[int]:
