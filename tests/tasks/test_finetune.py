@@ -35,7 +35,7 @@ def test_classification_writes_a_model_directory_and_keeps_the_best_checkpoint(
         p.name for p in out.iterdir()
     }
     saved = json.loads((out / "config.json").read_text())
-    assert saved["id2label"] == {"0": "0", "1": "1"}
+    assert saved["id2label"] == {"0": "negative", "1": "positive"}  # SST-2 layout: GLUE names
     assert "BertForSequenceClassification" in saved["architectures"]
     stored = json.loads((out / "eval.json").read_text())
     assert {"accuracy", "f1", "f1_macro", "mcc"} <= set(stored)
@@ -170,5 +170,5 @@ def test_transformers_loads_the_output_as_the_matching_class(tiny_model_dir, tmp
     with torch.no_grad():
         expected = theirs(**batch).logits
         got = ours(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]).logits
-    assert theirs.config.id2label == {0: "0", 1: "1"}
+    assert theirs.config.id2label == {0: "negative", 1: "positive"}
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)

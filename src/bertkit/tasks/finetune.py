@@ -22,10 +22,12 @@ from bertkit.errors import BertkitError
 from bertkit.files import write_json
 from bertkit.tasks import task as shared
 from bertkit.tasks.config import FinetuneConfig
+from bertkit.tasks.diagnose import diagnose
 from bertkit.tasks.task import Split, Task
 from bertkit.tokenizer import WordPieceTokenizer
 from bertkit.train.config import TrainConfig
 from bertkit.train.loop import resolve_device, train
+from bertkit.train.metrics import METRICS_FILE
 from bertkit.train.rng import seed_everything
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def finetune(config: FinetuneConfig) -> dict:
         "evaluations": keeper.evaluations,
         "wall_seconds": time.perf_counter() - started,
     }
+    result["warnings"] = diagnose(result, Path(config.out) / "train" / METRICS_FILE, config.lr)
     write_json(Path(config.out) / "eval.json", result)
     return result
 
@@ -130,15 +133,16 @@ def _shuffled_batches(task: Task, split: Split, pad_id: int) -> ShuffledBatches:
 def _train_config(config: FinetuneConfig, batches: ShuffledBatches) -> TrainConfig:
     """The loop's settings: `config.epochs` passes, `config.evals_per_epoch` evaluations each."""
     steps_per_epoch = batches.batches_per_epoch
+    steps = max(1, math.ceil(config.epochs * steps_per_epoch))
     return TrainConfig(
         out_dir=str(Path(config.out) / "train"),
-        max_steps=max(1, math.ceil(config.epochs * steps_per_epoch)),
+        max_steps=steps,
         batch_size=batches.batch_size,
         lr=config.lr,
         weight_decay=config.weight_decay,
         warmup_ratio=config.warmup_ratio,
         max_grad_norm=config.max_grad_norm,
-        log_every=config.log_every,
+        log_every=min(config.log_every, max(1, steps // 20)),  # a line in loss.png, however short
         eval_every=max(1, steps_per_epoch // config.evals_per_epoch),
         seed=config.seed,
         precision="fp32",

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "loss.png"
+MARKERS_UP_TO = 40  # curves with at most this many points are drawn with a marker on each
 
 
 def read_metrics(path: str | Path) -> list[dict]:
@@ -67,10 +68,13 @@ class MetricsLog:
         )
         fig, axes = plt.subplots(1, 2 if scores else 1, figsize=(11 if scores else 6, 4))
         axes = list(axes) if scores else [axes]
-        for split, style in (("train", "-"), ("eval", "o-")):
+        for split in ("train", "eval"):
             points = [
                 (r["step"], r["loss"]) for r in records if r["split"] == split and "loss" in r
             ]
+            # Markers on every point of a short curve: a run with one or two logged points
+            # still shows them (a line alone needs two points, and hides how few there are).
+            style = "o-" if split == "eval" or len(points) <= MARKERS_UP_TO else "-"
             if points:
                 axes[0].plot(*zip(*points, strict=True), style, label=f"{split} loss", ms=3)
         axes[0].set(xlabel="step", ylabel="loss", title="loss")

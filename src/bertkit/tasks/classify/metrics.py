@@ -72,13 +72,15 @@ def spearman(x: list[float], y: list[float]) -> float:
 
 
 def classification_metrics(predictions: list[int], labels: list[int], num_labels: int) -> dict:
-    """accuracy, f1 (binary on class 1 for two classes, else macro), f1_macro, mcc."""
+    """accuracy, f1 (binary on class 1 for two classes, else macro), f1_macro, mcc, and how many
+    distinct labels were predicted (1 means a classifier that learned nothing but the majority)."""
     macro = macro_f1(predictions, labels, num_labels)
     return {
         "accuracy": accuracy(predictions, labels),
         "f1": f1_for_label(predictions, labels, 1) if num_labels == 2 else macro,
         "f1_macro": macro,
         "mcc": matthews_corrcoef(predictions, labels),
+        "predicted_labels": len(set(predictions)),
     }
 
 

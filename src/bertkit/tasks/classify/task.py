@@ -22,6 +22,7 @@ from bertkit.tasks.classify.data import (
     read_examples,
 )
 from bertkit.tasks.classify.decode import predict_label_ids, predict_scores
+from bertkit.tasks.classify.labels import label_ids, name_labels
 from bertkit.tasks.classify.metrics import classification_metrics, regression_metrics
 from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.task import Split
@@ -36,6 +37,7 @@ class ClassifyConfig(FinetuneConfig):
     pair_column: str = ""  # column of the second sentence; "" = detect, "-" = none
     label_column: str = ""  # column of the label or score; "" = detect
     task_type: str = "auto"  # classification, regression, or auto (real-valued labels: regression)
+    label_names: str = ""  # names of labels 0..N-1: negative,positive ("" = GLUE's or as written)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -57,6 +59,7 @@ class ClassifyTask:
     def __init__(self, config: ClassifyConfig):
         self.config = config
         self.labels: list[str] = []  # label names by id; [] = regression (one output)
+        self.label2id: dict[str, int] = {}  # a label as a file may write it -> its id
 
     def read_train(self, tokenizer: WordPieceTokenizer) -> Split:
         """Training rows; their labels define the label set ([] when they are real numbers)."""
@@ -66,7 +69,9 @@ class ClassifyTask:
         regression = config.task_type == "regression" or (
             config.task_type == "auto" and is_regression(raw)
         )
-        self.labels = [] if regression else label_names(raw)
+        written = [] if regression else label_names(raw)
+        self.labels = name_labels(written, config.label_names, read.columns, config.train)
+        self.label2id = {w: i for i, w in enumerate(written)} | label_ids(self.labels)
         if len(self.labels) == 1:
             raise BertkitError(
                 f"{config.train}: every row has the label {self.labels[0]!r}; need two"
@@ -85,7 +90,7 @@ class ClassifyTask:
         return split
 
     def _encode(self, tokenizer: WordPieceTokenizer, read, path: str) -> Split:
-        label2id = {name: i for i, name in enumerate(self.labels)} if self.labels else None
+        label2id = self.label2id if self.labels else None
         features, _, skipped = encode_examples(
             tokenizer, read.examples, label2id, self.config.max_seq_length
         )
@@ -118,6 +123,7 @@ class ClassifyTask:
         self.labels = (
             [] if is_regression_model else [config.id2label[i] for i in range(config.num_labels)]
         )
+        self.label2id = label_ids(self.labels)
         return model
 
     def collate(self, features: list, pad_id: int) -> dict[str, torch.Tensor]:
