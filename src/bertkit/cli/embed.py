@@ -15,7 +15,9 @@ def add_parser(subparsers) -> None:
         "embed", help="one vector per text (sentence embeddings)", description=__doc__
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to embed")
-    add_pipeline_flags(parser, output_help="FILE.npy for an (N, C) array, else JSON lines")
+    add_pipeline_flags(
+        parser, "FILE.npy for an (N, C) array, else JSON lines", has_text_output=False
+    )
     parser.add_argument("--pooling", choices=("mean", "cls", "max"), help="how tokens are pooled")
     parser.add_argument(
         "--normalize",

@@ -1,12 +1,13 @@
-"""`bertkit fill-mask --model DIR [--top-k K] TEXT`: the top-k tokens for every [MASK].
+"""`bertkit fill-mask --model DIR [-k K] TEXT`: the top-k tokens for every [MASK].
 
-A TEXT prints one JSON line per [MASK], a list of {"token", "token_id", "score"}; with
---input FILE, each input line gives one JSON line holding one such list per [MASK].
+At a terminal it prints each text and its ranked tokens. Otherwise (or with --json) a TEXT prints
+one JSON line per [MASK], a list of {"token", "token_id", "score"}; with --input FILE, each input
+line gives one JSON line holding one such list per [MASK].
 """
 
 import argparse
 
-from bertkit.cli.pipeline_flags import add_pipeline_flags, pipeline_options
+from bertkit.cli.pipeline_flags import add_pipeline_flags, add_top_k_flag, pipeline_options
 
 
 def add_parser(subparsers) -> None:
@@ -15,16 +16,21 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="text with one or more [MASK]")
     add_pipeline_flags(parser, output_help="write the JSON lines to FILE (default: stdout)")
-    parser.add_argument("--top-k", type=int, default=5, help="tokens per [MASK] (default: 5)")
+    add_top_k_flag(parser, 5, "tokens per [MASK]")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bertkit.cli.output import print_results, prints_text, render_fill_mask
     from bertkit.pipelines import pipeline
     from bertkit.pipelines.textio import read_inputs, write_jsonl
 
     fill_mask = pipeline("fill-mask", args.model, **pipeline_options(args))
-    results = fill_mask(read_inputs(args.texts, args.input), top_k=args.top_k)
+    texts = read_inputs(args.texts, args.input)
+    results = fill_mask(texts, top_k=args.top_k)
+    if prints_text(args):
+        print_results(args, texts, results, render_fill_mask)
+        return 0
     if args.texts:  # one line per [MASK], the form scripts read
         results = [predictions for masks in results for predictions in masks]
     write_jsonl(results, args.output)

@@ -1,7 +1,8 @@
 """`bertkit ner --model DIR TEXT...`: named entities with character offsets into each text.
 
-Prints one JSON line per text: a list of {"text", "type", "start", "end", "score"}, where
-text[start:end] is the entity. Texts of any length are read in overlapping windows.
+At a terminal it prints each text and its entities. Otherwise (or with --json) one JSON line per
+text: a list of {"text", "type", "start", "end", "score"}, where text[start:end] is the entity.
+Texts of any length are read in overlapping windows.
 """
 
 import argparse
@@ -22,9 +23,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bertkit.cli.output import print_results, render_ner
     from bertkit.pipelines import pipeline
-    from bertkit.pipelines.textio import read_inputs, write_jsonl
+    from bertkit.pipelines.textio import read_inputs
 
     ner = pipeline("ner", args.model, stride=args.stride, **pipeline_options(args))
-    write_jsonl(ner(read_inputs(args.texts, args.input)), args.output)
+    texts = read_inputs(args.texts, args.input)
+    print_results(args, texts, ner(texts), render_ner)
     return 0

@@ -7,9 +7,13 @@ import argparse
 
 
 def add_pipeline_flags(
-    parser: argparse.ArgumentParser, output_help: str, model_help: str | None = None
+    parser: argparse.ArgumentParser,
+    output_help: str,
+    model_help: str | None = None,
+    has_text_output: bool = True,
 ) -> None:
-    """Add the shared flags; `model_help` makes --model optional, with that help."""
+    """Add the shared flags; `model_help` makes --model optional, with that help;
+    `has_text_output`: the command prints text at a terminal, JSON lines with `--json`."""
     parser.add_argument(
         "--model", required=model_help is None, metavar="DIR", help=model_help or "model directory"
     )
@@ -17,6 +21,12 @@ def add_pipeline_flags(
         "--input", metavar="FILE", help="read one input per line from FILE ('-' = stdin)"
     )
     parser.add_argument("--output", metavar="FILE", help=output_help)
+    if has_text_output:
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print JSON lines at a terminal too (the form a pipe or a file always gets)",
+        )
     parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: cuda when present)")
     parser.add_argument(
         "--dtype",
@@ -39,3 +49,10 @@ def pipeline_options(args: argparse.Namespace) -> dict:
         "batch_size": args.batch_size,
         "max_length": args.max_length,
     }
+
+
+def add_top_k_flag(parser: argparse.ArgumentParser, default: int, what: str) -> None:
+    """`-k/--top-k`: the same flag for every command that ranks its answers."""
+    parser.add_argument(
+        "-k", "--top-k", type=int, default=default, help=f"{what} (default: {default})"
+    )

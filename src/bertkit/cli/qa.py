@@ -1,8 +1,9 @@
 """`bertkit qa --model DIR --context TEXT QUESTION...`: the answer span for each question.
 
-Prints one JSON line per question: {"text", "start", "end", "score"}, where
-context[start:end] is the answer. The context may be of any length (`--context-file` reads it
-from a file); with --input FILE, each line is a JSON object {"question": ..., "context": ...}.
+At a terminal it prints each question and its answer. Otherwise (or with --json) one JSON line
+per question: {"text", "start", "end", "score"}, where context[start:end] is the answer. The
+context may be of any length (`--context-file` reads it from a file); with --input FILE, each
+line is a JSON object {"question": ..., "context": ...}.
 """
 
 import argparse
@@ -28,8 +29,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bertkit.cli.output import print_results, render_qa
     from bertkit.pipelines import pipeline
-    from bertkit.pipelines.textio import read_qa_inputs, write_jsonl
+    from bertkit.pipelines.textio import read_qa_inputs
 
     questions, contexts = read_qa_inputs(
         args.questions, args.context, args.context_file, args.input
@@ -42,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
         allow_no_answer=args.allow_no_answer,
         **pipeline_options(args),
     )
-    write_jsonl(qa(questions, contexts), args.output)
+    print_results(args, questions, qa(questions, contexts), render_qa)
     return 0

@@ -6,7 +6,8 @@
 With --corpus, the corpus embeddings are computed once and cached in FILE.embeddings.npz; each hit
 is {"text", "score", "index", "line"}. With --index, the model is the one the index records (a
 --model with another fingerprint is refused) and each hit is {"id", "score", "text", "metadata"}.
-Prints one JSON line per query (QUERY arguments, or the lines of --input FILE), best hits first.
+At a terminal it prints each query (QUERY arguments, or the lines of --input FILE) and its hits,
+best first; otherwise (or with --json) one JSON line per query, a list of its hits.
 """
 
 import argparse
@@ -51,8 +52,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bertkit.cli.output import print_results, render_search
     from bertkit.errors import BertkitError
-    from bertkit.pipelines.textio import read_inputs, write_jsonl
+    from bertkit.pipelines.textio import read_inputs
 
     queries = read_inputs(args.queries, args.input)
     if args.index:
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             args.index, model_dir=args.model, rerank_model=args.rerank_model, **options
         )
         hits = searcher(queries, k=args.top_k, mode=args.mode, rerank_depth=args.rerank_depth)
-        write_jsonl(hits, args.output)
+        print_results(args, queries, hits, render_search)
         return 0
     if args.model is None:
         raise BertkitError("search --corpus needs --model DIR")
@@ -78,5 +80,5 @@ def run(args: argparse.Namespace) -> int:
         pooling=args.pooling,
         **pipeline_options(args),
     )
-    write_jsonl(search(queries, k=args.top_k), args.output)
+    print_results(args, queries, search(queries, k=args.top_k), render_search)
     return 0

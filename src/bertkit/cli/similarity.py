@@ -1,6 +1,7 @@
 """`bertkit similarity --model DIR A B`: the cosine similarity of two texts' embeddings.
 
-Prints the score. With --input FILE of "a<TAB>b" lines, prints one score per line.
+Prints the score (at a terminal, with the two texts). With --input FILE of "a<TAB>b" lines,
+prints one score per line.
 The embedding is `bertkit embed`'s (the model directory's pooling, unless --pooling says).
 """
 
@@ -20,9 +21,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bertkit.cli.output import print_results, render_similarity
     from bertkit.errors import BertkitError
     from bertkit.pipelines import pipeline
-    from bertkit.pipelines.textio import read_inputs, split_pairs, write_jsonl
+    from bertkit.pipelines.textio import read_inputs, split_pairs
 
     if args.texts and len(args.texts) != 2:
         raise BertkitError(f"similarity takes two texts, got {len(args.texts)}")
@@ -33,5 +35,6 @@ def run(args: argparse.Namespace) -> int:
         if pairs is None:
             raise BertkitError(f"{args.input}: expected lines of text<TAB>pair")
     similarity = pipeline("similarity", args.model, pooling=args.pooling, **pipeline_options(args))
-    write_jsonl(similarity(texts, pairs), args.output)
+    scores = similarity(texts, pairs)
+    print_results(args, list(zip(texts, pairs, strict=True)), scores, render_similarity)
     return 0
