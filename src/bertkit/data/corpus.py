@@ -5,14 +5,17 @@ create_pretraining_data.py expects), `lines` (one document per line), `paragraph
 separated by blank lines, wrapped lines joined) and `wikitext` (` = Title = ` starts an article,
 ` = = Section = = ` headings are dropped, one paragraph per line). `auto` picks one from the start
 of the file. `.gz` files are read transparently. Damaged lines (undecodable bytes, longer than
-`max_line_bytes`) are skipped and counted, never fatal.
+`max_line_bytes`) are skipped and counted, never fatal; a damaged `.gz` stream is one error.
 """
 
 import gzip
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+
+from bertkit.errors import BertkitError
 
 FORMATS = ("auto", "bert", "lines", "paragraphs", "wikitext")
 MAX_LINE_BYTES = 500_000  # a real paragraph is a few kB; a longer line is a damaged file
@@ -78,7 +81,14 @@ def read_lines(
     Reads in bounded pieces, so a gigabyte without a newline costs `max_line_bytes` of memory.
     """
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
+    try:
+        yield from _read_lines(opener(path, "rb"), stats, max_line_bytes)
+    except (OSError, EOFError, zlib.error) as error:  # a damaged .gz file: stop, naming it
+        raise BertkitError(f"{path}: cannot read ({type(error).__name__}: {error})") from None
+
+
+def _read_lines(f, stats: CorpusStats, max_line_bytes: int) -> Iterator[str]:
+    with f:
         while line := f.readline(max_line_bytes + 1):
             stats.lines += 1
             if len(line) > max_line_bytes and not line.endswith(b"\n"):

@@ -16,6 +16,7 @@ from bertkit.data.prepare import INDEX_FILE, masking_vocab
 from bertkit.data.shards import ShardReader
 from bertkit.errors import BertkitError
 from bertkit.tokenizer import WordPieceTokenizer
+from bertkit.tokenizer.textfile import read_text
 
 
 class PretrainingData:
@@ -36,11 +37,14 @@ class PretrainingData:
                 f"{self.data_dir}: no {INDEX_FILE} (run bertkit prepare-pretraining first, "
                 "and let it finish)"
             )
-        self.index = json.loads(index_path.read_text(encoding="utf-8"))
+        self.index = read_index(index_path)
         config = self.index["config"]
         self.is_static = config["masking"] == "static"
         self.max_seq_length = int(config["max_seq_length"])
-        self.masking = MaskingConfig(**config["masking_config"])
+        try:
+            self.masking = MaskingConfig(**config["masking_config"])
+        except TypeError as error:
+            raise BertkitError(f"{index_path}: field config.masking_config: {error}") from None
         self.has_nsp = bool(config.get("nsp", True))  # folders written before --no-nsp had pairs
         if mlm_probability is not None and mlm_probability != self.masking.masked_lm_prob:
             if self.is_static:
@@ -56,6 +60,7 @@ class PretrainingData:
             self.index["splits"].get(split, []),
             self.index["token_dtype"],
             self.is_static,
+            vocab_size=len(self.tokenizer),
         )
 
     def __len__(self) -> int:
@@ -73,6 +78,40 @@ class PretrainingData:
         """A batch of the instances `indices`, padded to the longest."""
         examples = [self.example(int(i), epoch) for i in indices]
         return collate(examples, self.tokenizer.pad_token_id, self.has_nsp)
+
+
+# The fields of index.json that reading relies on, and their types (prepare.py writes them).
+INDEX_FIELDS = {
+    "token_dtype": str,
+    "splits": dict,
+    "config": dict,
+    "config.masking": str,
+    "config.max_seq_length": int,
+    "config.masking_config": dict,
+}
+
+
+def read_index(path: Path) -> dict:
+    """index.json, checked field by field: a damaged one is one error naming the field."""
+    try:
+        index = json.loads(read_text(path))
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise BertkitError(f"{path}: not valid JSON ({error})") from None
+    for name, kind in INDEX_FIELDS.items():
+        value = index
+        for key in name.split("."):
+            if not isinstance(value, dict) or key not in value:
+                raise BertkitError(f"{path}: missing field {name}")
+            value = value[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise BertkitError(f"{path}: field {name} must be a {kind.__name__}, got {value!r:.40}")
+    for key, value in index["config"]["masking_config"].items():
+        if not isinstance(value, int | float):
+            raise BertkitError(f"{path}: field config.masking_config.{key} must be a number")
+    for split, shards in index["splits"].items():
+        if not isinstance(shards, list):
+            raise BertkitError(f"{path}: field splits.{split} must be a list of shards")
+    return index
 
 
 def collate(examples: list[tuple], pad_id: int, has_nsp: bool = True) -> dict[str, torch.Tensor]:
