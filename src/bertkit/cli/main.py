@@ -32,6 +32,8 @@ COMMANDS = {
     "train-vocab": "bertkit.cli.train_vocab",
     "export": "bertkit.cli.export",
     "serve": "bertkit.cli.serve",
+    "explore": "bertkit.cli.explore",
+    "attention": "bertkit.cli.attention",
 }
 
 

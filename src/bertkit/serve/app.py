@@ -90,7 +90,11 @@ def build_app(models: dict[str, ServedModel], settings: ServeSettings) -> FastAP
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
-        return error_response(422, str(error), "validation")
+        problems = [
+            f"{'.'.join(str(part) for part in e['loc'][1:]) or 'body'}: {e['msg']}"
+            for e in error.errors()
+        ]
+        return error_response(422, "; ".join(problems), "validation")
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, error: Exception):

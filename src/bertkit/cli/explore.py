@@ -1,0 +1,42 @@
+"""`bertkit explore --model DIR [--corpus FILE] [--port 8000]`: the explorer page at / alone.
+
+The page's views (attention, fill-mask, NER/QA/classification, embedding map) call the same
+routes as `bertkit serve --ui`; this command is that server, with its defaults. It prints the
+address and opens nothing by itself.
+"""
+
+import argparse
+
+from bertkit.cli.serve import add_server_flags
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "explore", help="a browser page to look inside a model", description=__doc__
+    )
+    add_server_flags(parser, 8000)
+    parser.add_argument(
+        "--corpus", help="texts for the embedding map: one per line, or TSV text<TAB>label"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from bertkit.explore import add_page
+    from bertkit.serve import ServeSettings, build_app, load_models, run_server
+
+    settings = ServeSettings(
+        host=args.host,
+        port=args.port,
+        max_input_length=args.max_input_length,
+        device=args.device,
+        dtype=args.dtype,
+    )
+    models = load_models(args.model, settings)
+    app = build_app(models, settings)
+    add_page(app, {name: m.path for name, m in models.items()}, args.corpus, settings.device)
+    print(f"explorer on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    run_server(app, settings.host, settings.port)
+    return 0
