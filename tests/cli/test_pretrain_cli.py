@@ -56,3 +56,22 @@ def test_a_missing_data_folder_is_a_one_line_error(tmp_path, capsys):
     assert main(["pretrain", "--data", str(tmp_path / "nope"), "--config", "tiny", "--out",
                  str(tmp_path / "run")]) == 2  # fmt: skip
     assert "prepare-pretraining" in capsys.readouterr().err
+
+
+def test_mlm_only_recipe_from_the_command_line(tmp_path, capsys):
+    vocab_dir = write_vocab(tmp_path / "vocab").parent
+    corpus = write_corpus(tmp_path / "corpus.txt", num_docs=30)
+    data, run = tmp_path / "data", tmp_path / "run"
+    prepare = ["prepare-pretraining", "--corpus", str(corpus), "--vocab-from", str(vocab_dir)]
+    prepare += ["--out", str(data), "--max-seq-length", "32", "--no-nsp", "--no-progress"]
+    assert main([*prepare, "--eval-fraction", "0.1"]) == 0
+    assert json.loads(capsys.readouterr().out)["random_next_fraction"] is None
+
+    config = write_model_config(tmp_path / "tiny" / "config.json")
+    pretrain = ["pretrain", "--data", str(data), "--config", str(config), "--out", str(run)]
+    pretrain += ["--max-steps", "2", "--batch-size", "4", "--objective", "mlm"]
+    assert main([*pretrain, "--mlm-probability", "0.3", "--log-every", "1", "--no-progress"]) == 0
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert "mlm_acc" in records[0] and not any("nsp_loss" in r for r in records)
+    saved = json.loads((run / "config.json").read_text())["pretrain"]
+    assert saved["objective"] == "mlm" and saved["mlm_probability"] == 0.3
