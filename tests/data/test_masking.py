@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from bertkit.data.instances import create_instances
-from bertkit.data.masking import IGNORE_INDEX, MaskingConfig, MaskingVocab, mask_tokens
-from bertkit.data.prepare import masking_vocab
+from bertkit.data.masking import (
+    IGNORE_INDEX,
+    MaskingConfig,
+    MaskingVocab,
+    mask_tokens,
+    masking_vocab,
+)
 from tests.data.synthetic import SPECIALS, VOCAB
 
 TOY = MaskingVocab.from_tokens(VOCAB, SPECIALS, "[MASK]")

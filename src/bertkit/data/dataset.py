@@ -11,9 +11,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bertkit.data.masking import IGNORE_INDEX, MaskingConfig, MaskingVocab, mask_tokens
-from bertkit.data.prepare import INDEX_FILE, masking_vocab
-from bertkit.data.shards import ShardReader
+from bertkit.data.masking import (
+    IGNORE_INDEX,
+    MaskingConfig,
+    MaskingVocab,
+    mask_tokens,
+    masking_vocab,
+)
+from bertkit.data.shards import INDEX_FILE, ShardReader
 from bertkit.errors import BertkitError
 from bertkit.tokenizer import WordPieceTokenizer
 from bertkit.tokenizer.textfile import read_text

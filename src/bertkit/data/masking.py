@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bertkit.errors import BertkitError
-
-IGNORE_INDEX = -100
+from bertkit.labels import IGNORE_INDEX
+from bertkit.tokenizer import WordPieceTokenizer
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,12 @@ class MaskingVocab:
             is_continuation=is_continuation,
             random_ids=np.flatnonzero(~is_special),
         )
+
+
+def masking_vocab(tokenizer: WordPieceTokenizer) -> MaskingVocab:
+    """The masking tables of a tokenizer's vocabulary."""
+    tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    return MaskingVocab.from_tokens(tokens, tokenizer.all_special_tokens, tokenizer.mask_token)
 
 
 def mask_tokens(

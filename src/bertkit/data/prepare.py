@@ -23,15 +23,14 @@ import numpy as np
 
 from bertkit.data.corpus import FORMATS, MAX_LINE_BYTES, CorpusStats, read_documents
 from bertkit.data.instances import create_instances, create_segments
-from bertkit.data.masking import MaskingConfig, MaskingVocab, mask_tokens
-from bertkit.data.shards import token_dtype, write_shard
+from bertkit.data.masking import MaskingConfig, mask_tokens, masking_vocab
+from bertkit.data.shards import INDEX_FILE, token_dtype, write_shard
 from bertkit.errors import BertkitError
 from bertkit.files import write_json
 from bertkit.tokenizer import WordPieceTokenizer
 
 log = logging.getLogger(__name__)
 
-INDEX_FILE = "index.json"
 MASKING_MODES = ("dynamic", "static")
 
 
@@ -207,11 +206,6 @@ def _prepare_pool(
         counts[f"{split}_tokens"] = sum(len(inst.tokens) for inst in instances)
         counts[f"{split}_random_next"] = sum(inst.is_random_next for inst in instances)
     return entries, counts
-
-
-def masking_vocab(tokenizer: WordPieceTokenizer) -> MaskingVocab:
-    tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-    return MaskingVocab.from_tokens(tokens, tokenizer.all_special_tokens, tokenizer.mask_token)
 
 
 def _ordered_map(executor, fn, jobs: Iterator, max_in_flight: int) -> Iterator:

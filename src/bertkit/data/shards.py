@@ -14,6 +14,7 @@ from bertkit.data.instances import Instance
 from bertkit.errors import BertkitError
 from bertkit.files import atomic_path
 
+INDEX_FILE = "index.json"  # the shards of a prepared folder, its tokenizer and counts
 INSTANCE_FIELDS = 4  # start, length, num_a, is_random_next
 
 

@@ -9,8 +9,8 @@ import typing
 from dataclasses import asdict, dataclass, field, fields
 
 from bertkit.errors import BertkitError
+from bertkit.model.activations import ACTIVATIONS
 
-ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "tanh")
 PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
 
 
@@ -54,10 +54,13 @@ class BertConfig:
             )
         if self.pad_token_id is not None and not 0 <= self.pad_token_id < self.vocab_size:
             raise ConfigError(
-                f"pad_token_id must be in [0, vocab_size={self.vocab_size}), got {self.pad_token_id}"
+                f"pad_token_id must be in [0, vocab_size={self.vocab_size}), "
+                f"got {self.pad_token_id}"
             )
         if self.hidden_act not in ACTIVATIONS:
-            raise ConfigError(f"hidden_act must be one of {ACTIVATIONS}, got {self.hidden_act!r}")
+            raise ConfigError(
+                f"hidden_act must be one of {tuple(ACTIVATIONS)}, got {self.hidden_act!r}"
+            )
         for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")

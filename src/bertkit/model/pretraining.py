@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bertkit.model.bert import ACTIVATIONS, BertModel, init_weights
+from bertkit.labels import IGNORE_INDEX
+from bertkit.model.activations import ACTIVATIONS
+from bertkit.model.bert import BertModel, init_weights
 from bertkit.model.config import BertConfig
 from bertkit.model.outputs import MaskedLMOutput, PreTrainingOutput
 from bertkit.model.pretrained import PreTrainedBert
-
-IGNORE_INDEX = -100
 
 
 class MaskedLMHead(nn.Module):

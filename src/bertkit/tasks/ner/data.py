@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bertkit.errors import BertkitError
+from bertkit.labels import IGNORE_INDEX
 from bertkit.tasks.batching import encoder_inputs, pad_stack
 from bertkit.tasks.ner.decode import to_bio
 from bertkit.tokenizer.textfile import read_text
 
-IGNORE = -100
+IGNORE = IGNORE_INDEX  # a word's later sub-tokens, [CLS], [SEP] and padding
 PREFIXES = ("B", "I", "E", "S")
 
 
