@@ -58,7 +58,7 @@ def main() -> None:
     data = PretrainingData(args.data, "train")
     config = model_config(args.config, len(data.tokenizer), data.max_seq_length)
     torch.manual_seed(0)
-    models = {"bertkit": BertForPreTraining(config, sparse_prediction=True).use_unpadding()}
+    models = {"bertkit": BertForPreTraining(config)}  # defaults: unpadded, masked-only decoding
     if args.transformers:
         import transformers
 

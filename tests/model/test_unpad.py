@@ -38,7 +38,7 @@ def test_pack_and_repad_round_trip_the_real_tokens():
     torch.testing.assert_close(back, x * mask[..., None])
 
 
-@pytest.mark.parametrize("lengths", [[11, 4, 9, 4, 1], [6, 6, 6], [12, 2]])
+@pytest.mark.parametrize("lengths", [[11, 4, 9, 4, 1], [6, 6, 6], [12, 2], [9, 7, 7, 3]])
 def test_unpadded_encoder_equals_the_padded_reference(lengths):
     ids, types, mask = ragged_batch(lengths, max(lengths) + 2)
     reference = BertModel(tiny_config(), unpad=False).eval()

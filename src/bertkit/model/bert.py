@@ -7,23 +7,14 @@ N real (unpadded) tokens.
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from bertkit.model.activations import ACTIVATIONS
 from bertkit.model.attention import eager_attention, get_attention
 from bertkit.model.config import BertConfig, ConfigError
 from bertkit.model.outputs import BertOutput
 from bertkit.model.pretrained import PreTrainedBert
 from bertkit.model.unpad import Packing, packed_attention, packing, repad, unpad
-
-ACTIVATIONS = {
-    "gelu": F.gelu,
-    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "relu": F.relu,
-    "silu": F.silu,
-    "tanh": torch.tanh,
-}
 
 
 class Embeddings(nn.Module):
@@ -64,8 +55,8 @@ class SelfAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         dropout_p = self.dropout_p if self.training else 0.0
         if isinstance(padding, Packing):
-            q, k, v = self.qkv(x).view(-1, 3, self.num_heads, self.head_dim).unbind(1)
-            y = packed_attention(q, k, v, padding, dropout_p)  # 3 x (N, H, D) -> (N, H, D)
+            qkv = self.qkv(x).view(-1, 3, self.num_heads, self.head_dim)  # (N, 3C) -> (N, 3, H, D)
+            y = packed_attention(qkv, padding, dropout_p)  # -> (N, H, D)
             return self.out(y.flatten(1)), None
         B, T, C = x.shape
         qkv = self.qkv(x).view(

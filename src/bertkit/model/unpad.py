@@ -6,9 +6,11 @@ and LayerNorms run on the N packed rows, and attention runs per sequence on its 
 key is ever masked. The encoder output is scattered back to (B, T, C) once, with zeros at the
 padding positions. On text of varied lengths this skips the work padding costs (often half).
 
-Attention over packed sequences is exact: sequences of equal length are gathered into one dense
-(n, H, L, D) batch and run through `scaled_dot_product_attention` without a mask. The grouping
-(`Packing`) is computed once per forward pass and shared by all layers.
+Attention over packed sequences is exact: sequences of equal length are gathered (queries, keys
+and values in one gather) into one dense (n, H, L, D) batch and run through
+`scaled_dot_product_attention` without a mask. The grouping (`Packing`) is computed once per
+forward pass and shared by all layers; when the batch is sorted by length, longest first (as the
+pipelines sort it), the groups' outputs are already in packed order and need no scatter.
 Shapes: B batch, T padded length, N real tokens, C hidden, H heads, D head dim, L a sequence length.
 """
 
@@ -25,10 +27,11 @@ class Packing:
     indices: torch.Tensor  # (N,) positions of the real tokens in the flattened (B * T) batch
     batch_size: int
     seq_len: int
-    # One entry per distinct sequence length L: (L, (n * L,) rows of the packed tokens of the n
-    # sequences of that length, sequence after sequence).
+    # One entry per distinct sequence length L, longest first: (L, (n * L,) rows of the packed
+    # tokens of the n sequences of that length, sequence after sequence).
     groups: list[tuple[int, torch.Tensor]]
     order: torch.Tensor  # (N,) the groups' rows concatenated: where each group output goes
+    is_ordered: bool  # order is 0..N-1: the groups' outputs concatenated are the packed rows
 
     @property
     def num_tokens(self) -> int:
@@ -42,14 +45,17 @@ def packing(attention_mask: torch.Tensor) -> Packing:
     indices = mask.flatten().nonzero().squeeze(1)
     starts = torch.cumsum(lengths, 0) - lengths  # where each sequence begins in the packed rows
     groups = []
-    for length in torch.unique(lengths).tolist():
+    for length in sorted(torch.unique(lengths).tolist(), reverse=True):
         if length == 0:
             continue
         rows = starts[lengths == length]  # (n,)
         offsets = torch.arange(length, device=mask.device)
         groups.append((length, (rows[:, None] + offsets[None, :]).flatten()))
     order = torch.cat([rows for _, rows in groups]) if groups else indices
-    return Packing(indices, mask.size(0), mask.size(1), groups, order)
+    # Rows sorted by length, longest first: each group's rows follow the previous group's.
+    lengths_list = lengths.tolist()
+    is_ordered = all(a >= b for a, b in zip(lengths_list, lengths_list[1:], strict=False))
+    return Packing(indices, mask.size(0), mask.size(1), groups, order, is_ordered)
 
 
 def unpad(x: torch.Tensor, pack: Packing) -> torch.Tensor:
@@ -64,19 +70,16 @@ def repad(x: torch.Tensor, pack: Packing) -> torch.Tensor:
     return out.view(pack.batch_size, pack.seq_len, x.size(-1))
 
 
-def packed_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pack: Packing, dropout_p: float
-) -> torch.Tensor:
-    """Self-attention of every sequence over its own tokens: 3 x (N, H, D) -> (N, H, D)."""
-    H, D = q.shape[1:]
+def packed_attention(qkv: torch.Tensor, pack: Packing, dropout_p: float) -> torch.Tensor:
+    """Self-attention of every sequence over its own tokens: (N, 3, H, D) -> (N, H, D)."""
+    _, _, H, D = qkv.shape
     outputs = []
     for length, rows in pack.groups:
-        qd, kd, vd = (_dense(t, rows, length) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(qd, kd, vd, dropout_p=dropout_p)
-        outputs.append(y.transpose(1, 2).reshape(-1, H, D))  # (n * L, H, D)
-    return torch.empty_like(q).index_copy(0, pack.order, torch.cat(outputs))
-
-
-def _dense(t: torch.Tensor, rows: torch.Tensor, length: int) -> torch.Tensor:
-    """(N, H, D) -> (n, H, L, D): the packed rows of n sequences of one length, as a dense batch."""
-    return t.index_select(0, rows).view(-1, length, *t.shape[1:]).transpose(1, 2)
+        dense = qkv.index_select(0, rows).view(-1, length, 3, H, D)  # (n, L, 3, H, D)
+        q, k, v = dense.permute(2, 0, 3, 1, 4).unbind(0)  # -> 3 x (n, H, L, D)
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+        outputs.append(y.transpose(1, 2).reshape(-1, H, D))  # (n, H, L, D) -> (n * L, H, D)
+    y = torch.cat(outputs) if len(outputs) > 1 else outputs[0]
+    if pack.is_ordered:
+        return y
+    return torch.empty_like(y).index_copy(0, pack.order, y)
