@@ -8,7 +8,12 @@
 FAISS and bm25s are the `index` extra; they are imported when an index is first used.
 """
 
-from bertkit.index.build import add_to_index, build_index, remove_from_index
+from bertkit.index.build import (
+    add_to_index,
+    build_index,
+    build_index_from_vectors,
+    remove_from_index,
+)
 from bertkit.index.corpus import Passage, read_passages
 from bertkit.index.searcher import IndexSearcher, SearchHit
 from bertkit.index.vectors import VectorSpec
@@ -20,6 +25,7 @@ __all__ = [
     "VectorSpec",
     "add_to_index",
     "build_index",
+    "build_index_from_vectors",
     "read_passages",
     "remove_from_index",
 ]

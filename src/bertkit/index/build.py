@@ -85,14 +85,32 @@ def build_index(
         use_bm25: keep a BM25 index too, for `mode="bm25"` and `"hybrid"` searches.
         embed_options: `EmbedPipeline` options (pooling, layer, device, batch_size, ...).
     """
-    out = Path(out)
-    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
-        raise BertkitError(f"{out}: exists and is not empty; choose a new directory")
-    spec = spec or VectorSpec()
+    _check_new(Path(out))
     passages = read_passages(corpus)
     embed = open_embedder(model_dir, **embed_options)
+    vectors = embed_passages(embed, passages)
+    return build_index_from_vectors(embed, passages, vectors, out, spec, use_bm25)
+
+
+def build_index_from_vectors(
+    embed: EmbedPipeline,
+    passages: list[Passage],
+    vectors: np.ndarray,
+    out: str | Path,
+    spec: VectorSpec | None = None,
+    use_bm25: bool = False,
+) -> Manifest:
+    """`build_index` for passages already embedded by `embed` (say, read from a cache); the
+    index records `embed`'s model as the one its queries must come from."""
+    out = Path(out)
+    _check_new(out)
+    if vectors.shape != (len(passages), embed.dimension):
+        raise BertkitError(
+            f"got {vectors.shape} vectors for {len(passages)} passages of {embed.dimension} dims"
+        )
+    spec = spec or VectorSpec()
     options = embedding_options(embed)
-    model = {"path": str(Path(model_dir).resolve()), "fingerprint": model_fingerprint(embed)}
+    model = {"path": str(Path(embed.model_dir).resolve()), "fingerprint": model_fingerprint(embed)}
     kind = spec.kind_for(len(passages))
     manifest = Manifest(
         model=model | options,
@@ -100,8 +118,13 @@ def build_index(
     )
     with write_lock(out):
         index = new_index(kind, options["dimension"], spec)
-        _write(out, manifest, index, passages, embed_passages(embed, passages), use_bm25)
+        _write(out, manifest, index, passages, unit(vectors).astype(np.float32), use_bm25)
     return manifest
+
+
+def _check_new(out: Path) -> None:
+    if out.exists() and any(p.name != ".lock" for p in out.iterdir()):
+        raise BertkitError(f"{out}: exists and is not empty; choose a new directory")
 
 
 def add_to_index(
