@@ -26,7 +26,8 @@ from bertkit.tasks.diagnose import diagnose
 from bertkit.tasks.task import Split, Task
 from bertkit.tokenizer import WordPieceTokenizer
 from bertkit.train.config import TrainConfig
-from bertkit.train.loop import resolve_device, train
+from bertkit.train.device import resolve_device
+from bertkit.train.loop import train
 from bertkit.train.metrics import METRICS_FILE
 from bertkit.train.rng import seed_everything
 

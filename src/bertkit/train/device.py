@@ -1,0 +1,18 @@
+"""Which torch device a run or a pipeline uses, from the name a user gives (`--device`)."""
+
+import torch
+
+from bertkit.errors import BertkitError
+
+
+def resolve_device(name: str | None = "auto", local_rank: int = 0) -> torch.device:
+    """The device `name` names; "auto" (or None): CUDA when present, else CPU.
+
+    `local_rank` picks this process's GPU under torchrun (one GPU per process).
+    """
+    if name is None or name == "auto":
+        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise BertkitError(f"unknown device {name!r} (try auto, cpu, cuda, cuda:1, mps)") from None
