@@ -18,10 +18,12 @@
   eval mode under no_grad and autocast, on every process (reduce inside when sharding the data).
   With `config.best_metric` set, the best value so far saves the model to out_dir/best.
 
-Writes out_dir/metrics.jsonl, loss.png and checkpoints/step-N.pt (see checkpoint.py); only rank 0
-writes. The caller saves its config and final model (`model.save_pretrained`). A NaN/inf loss
-raises `TrainingDiverged` before the weights are touched. As in nanoGPT's train.py and cramming's
-pretrain.py, resume, evaluation and NaN handling are plain code.
+Writes out_dir/metrics.jsonl, loss.png and checkpoints/step-N.pt (see checkpoint.py, state.py);
+only rank 0 writes. The caller saves its config and final model (`model.save_pretrained`). A
+NaN/inf loss raises `TrainingDiverged` before the weights are touched. The run stops at
+`max_steps`, when its time budget is spent (the schedule then has decayed to 0, optim.py), or after
+SIGTERM/SIGINT (signals.py: a checkpoint at that step, then return; `TrainResult.is_preempted`).
+As in nanoGPT's train.py and cramming's pretrain.py, resume, evaluation and stopping are plain code.
 """
 
 import logging
@@ -37,22 +39,20 @@ from torch import nn
 
 from bertkit.errors import BertkitError
 from bertkit.train.checkpoint import (
+    checkpoint_path,
     latest_checkpoint,
-    load_checkpoint,
+    newest_usable,
     remove_stale_temporaries,
     save_checkpoint,
 )
 from bertkit.train.config import TrainConfig
-from bertkit.train.dist import (
-    DistInfo,
-    all_gather_object,
-    all_reduce_sum,
-    dist_info,
-    init_distributed,
-)
+from bertkit.train.device import resolve_device
+from bertkit.train.dist import DistInfo, all_reduce_sum, dist_info, init_distributed
 from bertkit.train.metrics import MetricsLog
 from bertkit.train.optim import build_optimizer, build_scheduler
-from bertkit.train.rng import get_rng_state, seed_everything, set_rng_state
+from bertkit.train.rng import seed_everything
+from bertkit.train.signals import StopSignals
+from bertkit.train.state import Best, TrainClock, TrainState
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +72,14 @@ class TrainResult:
     checkpoint: Path | None  # the final checkpoint
     best_value: float | None = None  # best value of config.best_metric, if tracked
     best_step: int | None = None
+    stopped: str = ""  # why the run stopped (max_steps, time limit, a signal)
+    is_preempted: bool = False  # stopped by SIGTERM/SIGINT: resume it to finish
+    lr: float = 0.0  # the learning rate after the last step (0 when fully decayed)
 
 
 def count_examples(batch: Batch) -> dict[str, float]:
     """The default `count`: the number of examples (the first dimension of the first tensor)."""
     return {"examples": float(next(iter(batch.values())).shape[0])}
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -105,163 +102,231 @@ def train(
     resume: bool = False,
 ) -> TrainResult:
     """Train `model` for `config.max_steps` optimizer steps; see the module docstring."""
-    out_dir, k = Path(config.out_dir), config.grad_accum_steps
-    ckpt_dir = out_dir / "checkpoints"
-    device = resolve_device(config.device, dist_info().local_rank)
-    info = init_distributed(device)
-    seed_everything(config.seed + info.rank)  # per-process dropout; DDP copies rank 0's weights
-    amp_dtype = autocast_dtype(config.precision, device)
-    autocast = (
-        torch.autocast(device.type, dtype=amp_dtype) if amp_dtype is not None else nullcontext()
-    )
-    model.to(device)
+    runtime = Runtime.create(config)
+    model.to(runtime.device)
+    clock = TrainClock(runtime.info, runtime.device)
     optimizer = build_optimizer(model, config)
-    scheduler = build_scheduler(optimizer, config)
-    metrics = MetricsLog(out_dir, config.tensorboard) if info.is_main else None
-
-    start_step, best_value, best_step = 0, None, None
-    checkpoint = latest_checkpoint(ckpt_dir)
-    if checkpoint is not None and not resume:
-        raise BertkitError(f"{out_dir} already has checkpoints: resume, or choose a new out_dir")
-    if resume and checkpoint is None:
-        log.info("no checkpoint in %s: starting from step 0", ckpt_dir)
-    if resume and checkpoint is not None:
-        state = load_checkpoint(checkpoint)
-        if len(state["rng"]) != info.world_size:
-            raise BertkitError(
-                f"{checkpoint} was saved by {len(state['rng'])} processes; resume it with as many"
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        batches.load_state_dict(state["data"])
-        set_rng_state(state["rng"][info.rank])
-        start_step, best_value, best_step = state["step"], state["best_value"], state["best_step"]
-        log.info("resumed from %s (step %d)", checkpoint, start_step)
-    if info.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(ckpt_dir)
-        metrics.truncate_after(start_step)  # a fresh run starts an empty file
-
-    ddp_model = model
-    if info.world_size > 1:
-        device_ids = [device.index] if device.type == "cuda" else None
-        ddp_model = nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
-
-    def run_evaluation(step_num: int) -> dict:
-        nonlocal best_value, best_step
-        model.eval()
-        with torch.no_grad(), autocast:
-            results = {k: float(v) for k, v in evaluate(model).items()}
-        model.train()
-        record = {"split": "eval", "step": step_num, **results}
-        if info.is_main:
-            metrics.log(record)
-            metrics.plot()
-        value = results.get(config.best_metric) if config.best_metric else None
-        is_better = value is not None and (
-            best_value is None
-            or (value > best_value if config.best_mode == "max" else value < best_value)
-        )
-        if is_better:
-            best_value, best_step = value, step_num
-            if info.is_main:
-                model.save_pretrained(out_dir / "best")
-                log.info("step %d: best %s so far (%.4f)", step_num, config.best_metric, value)
-        return record
-
-    def save(step_num: int) -> Path:
-        rng_states = all_gather_object(get_rng_state())  # every process's dropout stream
-        state = {
-            "step": step_num,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "data": batches.state_dict(),
-            "rng": rng_states,
-            "best_value": best_value,
-            "best_step": best_step,
-        }
-        path = ckpt_dir / f"step-{step_num:08d}.pt"
-        if info.is_main:
-            path = save_checkpoint(ckpt_dir, state, config.keep_last)
-        return path
+    state = TrainState(
+        model,
+        optimizer,
+        build_scheduler(optimizer, config, lambda: clock.seconds),
+        batches,
+        evaluate,
+        Best(config.best_metric, config.best_mode),
+        clock,
+    )
+    out_dir = Path(config.out_dir)
+    last_saved = restore(state, out_dir / "checkpoints", resume)
+    metrics = open_metrics(config, state.step, runtime.info)
+    ddp_model = runtime.wrap(model)
 
     model.train()
     data = iter(batches)
-    last_train, last_eval, last_saved = {}, {}, checkpoint
+    last_train, last_eval = {}, {}
+    stop = Stop(f"already at step {state.step}") if state.step >= config.max_steps else None
     interval = _Interval()
-    progress = _progress_bar(config, start_step, info)
-    deadline, last_step = time.monotonic() + 60 * config.time_limit_minutes, start_step
-    for step_num in range(start_step + 1, config.max_steps + 1):
-        window = [_to_device(next(data), device) for _ in range(k)]
-        totals: dict[str, float] = {}
-        for batch in window:
-            for key, value in count(batch).items():
-                totals[key] = totals.get(key, 0.0) + float(value)
-        totals = all_reduce_sum(totals, device)
+    progress = _progress_bar(config, state.step, runtime.info)
+    clock.start = time.monotonic()
+    with StopSignals() as signals:
+        while stop is None:
+            state.step += 1
+            window = [next(data) for _ in range(config.grad_accum_steps)]
+            sums, totals = accumulate(ddp_model, window, step, count, runtime)
+            lr = state.scheduler.get_last_lr()[0]
+            grad_norm = _clip(model, config.max_grad_norm)
+            if not (math.isfinite(sums["loss"]) and math.isfinite(grad_norm)):
+                raise TrainingDiverged(
+                    f"step {state.step}: loss {sums['loss']}, gradient norm {grad_norm} "
+                    f"(lr {lr:.3g}); stopped before updating the weights. Last good checkpoint: "
+                    f"{last_saved or 'none'} (resume from it, perhaps with a lower lr)"
+                )
+            optimizer.step()
+            if config.time_limit_minutes:
+                clock.tick()  # the schedule decays by the time used
+            state.scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            interval.add(sums, totals, grad_norm)
+            stop = stop_reason(config, state, signals, runtime)
+            _update_progress(progress, config, state, stop)
 
-        sums = {"loss": 0.0}
-        for i, batch in enumerate(window):
-            is_last = i == k - 1
-            # Gradients are all-reduced once per optimizer step, on the last micro-batch.
-            sync = nullcontext() if is_last or ddp_model is model else ddp_model.no_sync()
-            with sync:
-                with autocast:
-                    loss, step_metrics = step(ddp_model, batch, totals)
-                # DDP averages gradients over processes; the loss is already normalised by the
-                # global totals, so scale back up to get the gradient of the global mean.
-                (loss * info.world_size).backward()
-            sums["loss"] += loss.item()
-            for key, value in step_metrics.items():
-                sums[key] = sums.get(key, 0.0) + float(value)
-        sums = all_reduce_sum(sums, device)
-
-        lr = scheduler.get_last_lr()[0]
-        grad_norm = _clip(model, config.max_grad_norm)
-        if not (math.isfinite(sums["loss"]) and math.isfinite(grad_norm)):
-            raise TrainingDiverged(
-                f"step {step_num}: loss {sums['loss']}, gradient norm {grad_norm} (lr {lr:.3g}); "
-                f"stopped before updating the weights. Last good checkpoint: "
-                f"{last_saved or 'none'} (resume from it, perhaps with a lower lr)"
-            )
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        interval.add(sums, totals, grad_norm)
-        progress.update(1)
-
-        last_step, is_end = step_num, step_num == config.max_steps
-        if config.time_limit_minutes > 0:
-            # Every process must stop at the same step: rank 0's clock decides.
-            is_late = info.is_main and time.monotonic() > deadline
-            is_end = is_end or all_reduce_sum({"late": float(is_late)}, device)["late"] > 0
-        if step_num % config.log_every == 0 or is_end:
-            last_train = {"split": "train", "step": step_num, **interval.means(), "lr": lr}
-            interval = _Interval()
-            if info.is_main:
-                metrics.log(last_train)
-                progress.set_postfix(loss=f"{last_train['loss']:.4f}")
-        if evaluate is not None and (
-            is_end or (config.eval_every and step_num % config.eval_every == 0)
-        ):
-            last_eval = run_evaluation(step_num)
-        if is_end or (config.save_every and step_num % config.save_every == 0):
-            last_saved = save(step_num)
-        if is_end:
-            break
+            if state.step % config.log_every == 0 or stop:
+                last_train = {"split": "train", "step": state.step, **interval.means(), "lr": lr}
+                interval = _Interval()
+                if metrics is not None:
+                    metrics.log(last_train)
+                    progress.set_postfix(loss=f"{last_train['loss']:.4f}")
+            is_eval_due = config.eval_every and state.step % config.eval_every == 0
+            if evaluate is not None and (is_eval_due or (stop and not stop.is_preempted)):
+                last_eval = run_evaluation(state, runtime, metrics, out_dir)
+            if stop or (config.save_every and state.step % config.save_every == 0):
+                last_saved = save(state, out_dir / "checkpoints", config.keep_last, runtime.info)
     progress.close()
-    if info.is_main:
+    log.info("stopped at step %d: %s%s", state.step, stop.why, _resume_hint(stop, last_saved))
+    if metrics is not None:
         metrics.plot()
         metrics.close()
     return TrainResult(
-        step=last_step,
+        step=state.step,
         train=last_train,
         eval=last_eval,
         checkpoint=last_saved,
-        best_value=best_value,
-        best_step=best_step,
+        best_value=state.best.value,
+        best_step=state.best.step,
+        stopped=stop.why,
+        is_preempted=stop.is_preempted,
+        lr=state.scheduler.get_last_lr()[0],
     )
+
+
+@dataclass
+class Runtime:
+    """Where this process trains: its device, its place among the processes, its autocast."""
+
+    device: torch.device
+    info: DistInfo
+    amp_dtype: torch.dtype | None
+
+    @classmethod
+    def create(cls, config: TrainConfig) -> "Runtime":
+        device = resolve_device(config.device, dist_info().local_rank)
+        info = init_distributed(device)
+        seed_everything(config.seed + info.rank)  # per-process dropout; DDP copies rank 0's weights
+        return cls(device, info, autocast_dtype(config.precision, device))
+
+    def autocast(self):
+        if self.amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def wrap(self, model: nn.Module) -> nn.Module:
+        """DistributedDataParallel around `model` under torchrun, else the model itself."""
+        if self.info.world_size == 1:
+            return model
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+
+
+def restore(state: TrainState, ckpt_dir: Path, resume: bool) -> Path | None:
+    """Load the newest usable checkpoint into `state` when resuming; return its path. Without
+    `resume`, a folder that already has checkpoints is an error (never overwrite a run)."""
+    if not resume:
+        if latest_checkpoint(ckpt_dir) is not None:
+            raise BertkitError(
+                f"{ckpt_dir.parent} already has checkpoints: resume, or choose a new out_dir"
+            )
+        return None
+    found = newest_usable(ckpt_dir)
+    if found is None:
+        log.info("no checkpoint in %s: starting from step 0", ckpt_dir)
+        return None
+    path, content = found
+    state.load_state_dict(content, state.clock.info, str(path))
+    log.info("resumed from %s (step %d)", path, state.step)
+    return path
+
+
+def open_metrics(config: TrainConfig, start_step: int, info: DistInfo) -> MetricsLog | None:
+    """Rank 0's metrics log, with the lines past `start_step` (redone by a resumed run) dropped."""
+    if not info.is_main:
+        return None
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir / "checkpoints")
+    metrics = MetricsLog(out_dir, config.tensorboard)
+    metrics.truncate_after(start_step)  # a fresh run starts an empty file
+    return metrics
+
+
+def accumulate(
+    ddp_model: nn.Module,
+    window: list[Batch],
+    step: StepFn,
+    count: Callable[[Batch], dict[str, float]],
+    runtime: Runtime,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Forward and backward over the micro-batches of one optimizer step. Returns the summed loss
+    and metrics (over micro-batches and processes) and the step's `totals`."""
+    window = [_to_device(batch, runtime.device) for batch in window]
+    totals: dict[str, float] = {}
+    for batch in window:
+        for key, value in count(batch).items():
+            totals[key] = totals.get(key, 0.0) + float(value)
+    totals = all_reduce_sum(totals, runtime.device)
+
+    sums = {"loss": 0.0}
+    world_size = runtime.info.world_size
+    for i, batch in enumerate(window):
+        is_last = i == len(window) - 1
+        # Gradients are all-reduced once per optimizer step, on the last micro-batch.
+        sync = nullcontext() if is_last or world_size == 1 else ddp_model.no_sync()
+        with sync:
+            with runtime.autocast():
+                loss, step_metrics = step(ddp_model, batch, totals)
+            # DDP averages gradients over processes; the loss is already normalised by the
+            # global totals, so scale back up to get the gradient of the global mean.
+            (loss * world_size).backward()
+        sums["loss"] += loss.item()
+        for key, value in step_metrics.items():
+            sums[key] = sums.get(key, 0.0) + float(value)
+    return all_reduce_sum(sums, runtime.device), totals
+
+
+@dataclass
+class Stop:
+    why: str  # one line for the log and TrainResult.stopped
+    is_preempted: bool = False  # a signal: save at once, no evaluation
+
+
+def stop_reason(
+    config: TrainConfig, state: TrainState, signals: StopSignals, runtime: Runtime
+) -> Stop | None:
+    """Why the run stops after this step, the same on every process, or None to go on."""
+    is_signalled = signals.received is not None
+    if runtime.info.world_size > 1:  # any process's signal stops them all at this step
+        is_signalled = all_reduce_sum({"s": float(is_signalled)}, runtime.device)["s"] > 0
+    if is_signalled:
+        name = signals.received.name if signals.received else "a stop signal"
+        return Stop(f"{name} received; checkpoint saved at this step", is_preempted=True)
+    if state.step >= config.max_steps:
+        return Stop(f"reached max_steps ({config.max_steps})")
+    if config.time_limit_minutes and state.scheduler.get_last_lr()[0] == 0:
+        minutes = state.clock.seconds / 60
+        return Stop(
+            f"time limit of {config.time_limit_minutes:g} min reached after {minutes:.2f} min "
+            f"(planned up to {config.max_steps} steps); the learning rate decayed to 0"
+        )
+    return None
+
+
+def run_evaluation(
+    state: TrainState, runtime: Runtime, metrics: MetricsLog | None, out_dir: Path
+) -> dict:
+    """`evaluate` in eval mode; log it, and save the model to out_dir/best when it is the best."""
+    model = state.model
+    model.eval()
+    with torch.no_grad(), runtime.autocast():
+        results = {k: float(v) for k, v in state.evaluate(model).items()}
+    model.train()
+    record = {"split": "eval", "step": state.step, **results}
+    if metrics is not None:
+        metrics.log(record)
+        metrics.plot()
+    if state.best.update(results, state.step) and runtime.info.is_main:
+        model.save_pretrained(out_dir / "best")
+        log.info("step %d: best %s so far (%.4f)", state.step, state.best.metric, state.best.value)
+    return record
+
+
+def save(state: TrainState, ckpt_dir: Path, keep_last: int, info: DistInfo) -> Path:
+    """Checkpoint `state` (every process takes part; rank 0 writes)."""
+    content = state.state_dict()
+    if info.is_main:
+        return save_checkpoint(ckpt_dir, content, keep_last)
+    return checkpoint_path(ckpt_dir, state.step)
+
+
+def _resume_hint(stop: Stop, last_saved: Path | None) -> str:
+    return f" ({last_saved}; continue with --resume)" if stop.is_preempted else ""
 
 
 class _Interval:
@@ -297,6 +362,16 @@ def _clip(model: nn.Module, max_norm: float) -> float:
 
 def _to_device(batch: Batch, device: torch.device) -> Batch:
     return {key: value.to(device, non_blocking=True) for key, value in batch.items()}
+
+
+def _update_progress(progress, config: TrainConfig, state: TrainState, stop: "Stop | None") -> None:
+    """Advance the bar; a time-limited run shows the step where its time will run out."""
+    progress.update(1)
+    if stop is not None:
+        progress.total = state.step  # the real end: the bar closes full
+    elif config.time_limit_minutes and state.clock.seconds > 0:
+        used = state.clock.seconds / (60 * config.time_limit_minutes)
+        progress.total = min(config.max_steps, max(state.step + 1, round(state.step / used)))
 
 
 def _progress_bar(config: TrainConfig, start_step: int, info: DistInfo):

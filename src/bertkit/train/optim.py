@@ -2,7 +2,11 @@
 
 Devlin et al. 2018 (appendix A.2) and google-research/bert `optimization.py`: no weight decay on
 biases and LayerNorm weights; the learning rate rises linearly to its peak, then falls to zero.
+A run with a time limit decays by time as well as by steps (whichever is further along), so it
+reaches zero when its time is up, however many steps fitted.
 """
+
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -43,10 +47,28 @@ def linear_schedule(step: int, warmup_steps: int, total_steps: int) -> float:
     return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
 
+def time_limited_schedule(
+    step: int, warmup_steps: int, total_steps: int, time_used: float
+) -> float:
+    """`linear_schedule`, capped by a line falling from 1 to 0 over the time budget
+    (`time_used`: the fraction spent): a run stopped by its time limit ends fully decayed."""
+    return min(linear_schedule(step, warmup_steps, total_steps), max(0.0, 1.0 - time_used))
+
+
 def build_scheduler(
-    optimizer: torch.optim.Optimizer, config: TrainConfig
+    optimizer: torch.optim.Optimizer,
+    config: TrainConfig,
+    seconds_used: Callable[[], float] | None = None,
 ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup then decay over `config.max_steps`; with `config.time_limit_minutes`, also
+    over the time budget, read from `seconds_used()` (the same on every process)."""
     warmup, total = config.num_warmup_steps, config.max_steps
+    budget = 60 * config.time_limit_minutes
+    if not budget or seconds_used is None:
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: linear_schedule(step, warmup, total)
+        )
     return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: linear_schedule(step, warmup, total)
+        optimizer,
+        lambda step: time_limited_schedule(step, warmup, total, seconds_used() / budget),
     )
