@@ -28,7 +28,8 @@ from bertkit.files import write_json
 from bertkit.interop.hf import config_to_hf
 from bertkit.model import BertForPreTraining
 from bertkit.train import TrainConfig, train
-from bertkit.train.pretrain import count_pretraining, model_config, pretraining_step
+from bertkit.train.architecture import model_config
+from bertkit.train.pretrain import count_pretraining, pretraining_step
 
 
 def hf_step(model, batch, totals):

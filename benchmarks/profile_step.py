@@ -22,7 +22,7 @@ from torch.profiler import ProfilerActivity, profile
 from bertkit.data.dataset import PretrainingData
 from bertkit.files import write_json
 from bertkit.model import BertForPreTraining
-from bertkit.train.pretrain import model_config
+from bertkit.train.architecture import model_config
 
 # Operator name fragments -> group, first match wins (names as the profiler reports them).
 GROUPS = [

@@ -23,10 +23,9 @@ from bertkit.data.masking import IGNORE_INDEX
 from bertkit.data.stream import ShuffledBatches
 from bertkit.errors import BertkitError
 from bertkit.files import write_json
-from bertkit.interop.checkpoint import find_model_dir, read_json
-from bertkit.interop.hf import config_from_hf
+from bertkit.interop.checkpoint import find_model_dir
 from bertkit.model import BertConfig, BertForMaskedLM, BertForPreTraining
-from bertkit.model.config import PRESETS, preset
+from bertkit.train.architecture import model_config
 from bertkit.train.config import TrainConfig
 from bertkit.train.dist import all_reduce_sum, dist_info, shutdown_distributed
 from bertkit.train.loop import TrainResult, train
@@ -52,32 +51,6 @@ class PretrainConfig:
             raise BertkitError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.mlm_probability is not None and not 0 < self.mlm_probability < 1:
             raise BertkitError(f"mlm_probability must be in (0, 1), got {self.mlm_probability}")
-
-
-def model_config(spec: str, vocab_size: int, max_seq_length: int) -> BertConfig:
-    """The architecture named by `spec`, with the vocabulary's size."""
-    if spec in PRESETS:
-        config = preset(spec, vocab_size=vocab_size)
-    else:
-        path = Path(spec)
-        if not path.exists():
-            raise BertkitError(f"{spec}: neither a preset ({', '.join(PRESETS)}) nor a file")
-        config_file = path if path.is_file() else find_model_dir(path) / "config.json"
-        try:
-            config = config_from_hf(read_json(config_file))
-        except (ValueError, TypeError) as error:
-            raise BertkitError(f"{config_file}: {error}") from None
-        if config.vocab_size != vocab_size:
-            raise BertkitError(
-                f"{spec}: vocab_size {config.vocab_size} differs from the data's vocabulary "
-                f"({vocab_size} tokens)"
-            )
-    if config.max_position_embeddings < max_seq_length:
-        raise BertkitError(
-            f"max_position_embeddings {config.max_position_embeddings} is shorter than the "
-            f"data's sequences ({max_seq_length})"
-        )
-    return config
 
 
 def count_pretraining(batch: dict[str, torch.Tensor]) -> dict[str, float]:
