@@ -1,26 +1,25 @@
 """Pipeline: a model directory loaded once, then batched inference on many inputs.
 
 Every pipeline refuses a directory that lacks the head it needs (instead of running a randomly
-initialised one), picks the device (bf16 on GPU), and runs its inputs sorted by length so that a
-batch pads little, under `torch.inference_mode`, with a progress bar on long inputs.
+initialised one), and runs its inputs sorted by length so that a batch pads little, with a
+progress bar on long inputs. What runs the model is a runtime (`bertkit.pipelines.runtime`):
+bertkit on PyTorch (bf16 on GPU), or an exported directory on ONNX Runtime, which never imports
+torch. Either way a batch goes in and comes out as numpy arrays, post-processed one way.
 """
 
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from bertkit.errors import BertkitError
-from bertkit.interop.checkpoint import find_model_dir
-from bertkit.interop.inspect import describe_model_dir
-from bertkit.model import BertModel
-from bertkit.tasks.batching import encoder_inputs
+from bertkit.pipelines.runtime import load_runtime
 from bertkit.tokenizer import Encoding, WordPieceTokenizer
 
 logger = logging.getLogger(__name__)
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+INPUT_NAMES = ("input_ids", "token_type_ids", "attention_mask")
 # Inputs from which a progress bar is shown when `progress` is left to decide.
 PROGRESS_MIN_INPUTS = 512
 # Architectures whose heads share the name "classifier" but mean different things.
@@ -31,30 +30,25 @@ CLASSIFIER_MODELS = (
 )
 
 
-def resolve_device(device: str | None) -> torch.device:
-    """The torch device to run on: the one asked for, else CUDA when present, else CPU."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        raise BertkitError(f"unknown device {device!r} (try cpu, cuda, cuda:1, mps)") from None
-
-
-def resolve_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
-    """bf16 on a GPU (half the memory, same range as fp32), fp32 elsewhere, unless asked."""
-    if dtype is None:
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    if dtype not in DTYPES:
-        raise BertkitError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    return DTYPES[dtype]
-
-
 def as_batch(texts: str | Sequence[str]) -> tuple[list[str], bool]:
     """A text or a list of texts -> (list, whether a single text was given)."""
     if isinstance(texts, str):
         return [texts], True
     return list(texts), False
+
+
+def pad_batch(rows: Sequence[Encoding], pad_id: int) -> dict[str, np.ndarray]:
+    """input_ids, token_type_ids, attention_mask (B, T) int64, padded on the right to the
+    longest row (as `bertkit.tasks.batching.encoder_inputs`, in numpy)."""
+    width = max(len(row.input_ids) for row in rows)
+    batch = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUT_NAMES}
+    batch["input_ids"].fill(pad_id)
+    for i, row in enumerate(rows):
+        n = len(row.input_ids)
+        batch["input_ids"][i, :n] = row.input_ids
+        batch["token_type_ids"][i, :n] = row.token_type_ids
+        batch["attention_mask"][i, :n] = 1
+    return batch
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
@@ -72,14 +66,17 @@ class Pipeline:
     Args:
         model_dir: a model directory (Hugging Face or sentence-transformers layout).
         device: "cpu", "cuda", ...; None picks CUDA when available.
-        dtype: "float32", "bfloat16" or "float16"; None is bf16 on GPU, fp32 on CPU.
+        dtype: "float32", "bfloat16" or "float16"; None is bf16 on GPU, fp32 on CPU (the ONNX
+            runtime runs fp32).
         batch_size: model inputs per forward pass.
         max_length: tokens per model input ([CLS]/[SEP] included); None is the model's maximum.
         progress: show a progress bar; None shows one for long inputs only.
+        runtime: "torch" or "onnx"; None is ONNX for an exported directory (model.onnx), else
+            torch (`bertkit.pipelines.runtime.choose_runtime`).
     """
 
     task = ""
-    model_class: type = BertModel
+    model_class = "BertModel"  # the bertkit class the torch runtime builds
     model_options: dict = {}  # constructor arguments of model_class, e.g. no pooler
     required_head: str | None = None  # a head name of `describe_model_dir`, e.g. "masked-lm"
     head_hint = ""  # how to get a directory with that head, appended to the error
@@ -93,11 +90,15 @@ class Pipeline:
         batch_size: int = 32,
         max_length: int | None = None,
         progress: bool | None = None,
+        runtime: str | None = None,
     ):
         if batch_size <= 0:
             raise BertkitError(f"batch_size must be positive, got {batch_size}")
         self.model_dir = Path(model_dir)
-        self.info = describe_model_dir(self.model_dir)
+        self.runtime = load_runtime(
+            self.model_dir, runtime, self.model_class, self.model_options, device, dtype
+        )
+        self.info = self.runtime.info
         if self.required_head and self.required_head not in self.info["heads"]:
             present = ", ".join(self.info["heads"]) or "none"
             raise BertkitError(
@@ -105,29 +106,26 @@ class Pipeline:
                 f"model lacks (its heads: {present}){self.head_hint}"
             )
         architecture = self.info["architecture"]
-        if architecture in CLASSIFIER_MODELS and architecture != self.model_class.__name__:
+        if architecture in CLASSIFIER_MODELS and architecture != self.model_class:
             raise BertkitError(
-                f"{self.model_dir}: {self.task} needs a {self.model_class.__name__}, this "
+                f"{self.model_dir}: {self.task} needs a {self.model_class}, this "
                 f"directory holds a {architecture}"
             )
-        encoder_dir, _ = find_model_dir(self.model_dir)
-        self.tokenizer = WordPieceTokenizer.from_pretrained(encoder_dir)
-        self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
-        self.model = self.model_class.from_pretrained(
-            self.model_dir, dtype=self.dtype, **self.model_options
-        )
-        self.model.to(self.device).eval()
+        self.tokenizer = WordPieceTokenizer.from_pretrained(self.runtime.tokenizer_dir)
+        self.device, self.dtype = self.runtime.device, self.runtime.dtype
+        # The torch module, or on ONNX the session; both have the `config` pipelines read.
+        self.model = self.runtime.model
+        self.config = self.model.config
         self.batch_size = batch_size
         self.progress = progress
-        model_max = self.model.config.max_position_embeddings
+        model_max = self.config.max_position_embeddings
         if max_length is not None and not 2 < max_length <= model_max:
             raise BertkitError(f"max_length must be in 3..{model_max}, got {max_length}")
         self.max_length = max_length or self.default_max_length()
 
     def default_max_length(self) -> int:
         """The model's position limit, lowered by the tokenizer's `model_max_length` if set."""
-        limit = self.model.config.max_position_embeddings
+        limit = self.config.max_position_embeddings
         return min(limit, self.tokenizer.model_max_length or limit)
 
     def encode_truncated(
@@ -149,22 +147,20 @@ class Pipeline:
         return [first[i] for i in range(len(texts))]
 
     def run_batches(
-        self, encodings: Sequence[Encoding], step: Callable[[dict[str, torch.Tensor]], list]
+        self, encodings: Sequence[Encoding], step: Callable[[dict[str, np.ndarray]], list]
     ) -> list:
         """Run `step` on padded batches of `encodings`; its per-row results, in input order.
 
-        `step` gets input_ids, token_type_ids and attention_mask (B, T) on the device and returns
-        one result per row.
+        `step` gets input_ids, token_type_ids and attention_mask, (B, T) int64 numpy arrays for
+        `self.runtime.run`, and returns one result per row.
         """
-        from tqdm.auto import tqdm
+        from bertkit.progress import progress_bar
 
         batches = length_sorted_batches([len(e.input_ids) for e in encodings], self.batch_size)
         show = self.progress if self.progress is not None else len(encodings) >= PROGRESS_MIN_INPUTS
         results: list = [None] * len(encodings)
-        with torch.inference_mode():
-            for batch in tqdm(batches, desc=self.task, unit="batch", disable=not show):
-                inputs = encoder_inputs([encodings[i] for i in batch], self.tokenizer.pad_token_id)
-                inputs = {name: t.to(self.device) for name, t in inputs.items()}
-                for i, result in zip(batch, step(inputs), strict=True):
-                    results[i] = result
+        for batch in progress_bar(batches, desc=self.task, unit="batch", disable=not show):
+            inputs = pad_batch([encodings[i] for i in batch], self.tokenizer.pad_token_id)
+            for i, result in zip(batch, step(inputs), strict=True):
+                results[i] = result
         return results

@@ -7,12 +7,11 @@ as STS-B) gives its score instead; a multi-label model gives each label's sigmoi
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from bertkit.errors import BertkitError
-from bertkit.model import BertForSequenceClassification
 from bertkit.pipelines.base import Pipeline, as_batch
-from bertkit.tasks.classify.decode import predict_scores, top_labels
+from bertkit.tasks.classify.decode import predict_scores, top_k, top_labels
 
 
 @dataclass
@@ -28,7 +27,7 @@ class ClassifyPipeline(Pipeline):
     """
 
     task = "classify"
-    model_class = BertForSequenceClassification
+    model_class = "BertForSequenceClassification"
     required_head = "classifier"
     head_hint = "; `bertkit finetune classify` writes one"
 
@@ -51,13 +50,13 @@ class ClassifyPipeline(Pipeline):
             results = [labels[0] for labels in results]
         return results[0] if is_single else results
 
-    def _labels(self, inputs: dict[str, torch.Tensor], k: int) -> list[list[Label]]:
-        config = self.model.config
-        logits = self.model(**inputs).logits.float()  # (B, L)
+    def _labels(self, inputs: dict[str, np.ndarray], k: int) -> list[list[Label]]:
+        config = self.config
+        logits = self.runtime.run(inputs, ["logits"])["logits"]  # (B, L)
         if config.num_labels == 1 or config.problem_type == "regression":
             return [[Label(config.id2label[0], score)] for score in predict_scores(logits)]
         if config.problem_type == "multi_label_classification":
-            probs, ids = logits.sigmoid().topk(min(k, config.num_labels), dim=-1)
+            probs, ids = top_k(1 / (1 + np.exp(-logits)), min(k, config.num_labels))
             return [
                 [Label(config.id2label[i], p) for i, p in zip(row_ids, row_probs, strict=True)]
                 for row_ids, row_probs in zip(ids.tolist(), probs.tolist(), strict=True)

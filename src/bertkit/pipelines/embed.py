@@ -9,12 +9,10 @@ max can be asked for, from any layer. Texts are cut to the directory's `max_seq_
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from bertkit.errors import BertkitError
-from bertkit.interop.sentence_transformers import read_layout
-from bertkit.model.pooling import POOLING_MODES, pool
 from bertkit.pipelines.base import Pipeline, as_batch
+from bertkit.pipelines.runtime import POOLING_MODES, Pooling, pool_numpy
 
 
 class EmbedPipeline(Pipeline):
@@ -41,29 +39,29 @@ class EmbedPipeline(Pipeline):
     ):
         if pooling is not None and pooling not in POOLING_MODES:
             raise BertkitError(f"pooling must be one of {POOLING_MODES}, not {pooling!r}")
-        # The sentence-transformers layout (pooling, max_seq_length); None for a plain directory.
-        self.layout = read_layout(Path(model_dir))
         super().__init__(model_dir, **options)
-        declared = self.layout.pooling if self.layout else None
+        # What a sentence-transformers layout declares; None for a plain directory.
+        declared = self.runtime.pooling
         self.pooling = pooling or (declared.mode if declared else "mean")
         if normalize is None:
             normalize = declared is not None and declared.normalize
         self.normalize = normalize
-        num_layers = self.model.config.num_hidden_layers
+        num_layers = self.config.num_hidden_layers
         if not -num_layers - 1 <= layer <= num_layers:
             raise BertkitError(f"layer must be in {-num_layers - 1}..{num_layers}, got {layer}")
-        self.layer = layer
+        if self.runtime.name == "onnx" and layer not in (-1, num_layers):
+            raise BertkitError("an exported model gives the last layer only; --runtime torch")
+        self.layer = layer % (num_layers + 1)  # index into embeddings + one state per layer
+        self.is_last_layer = self.layer == num_layers
 
     def default_max_length(self) -> int:
         """sentence-transformers' `max_seq_length` when the directory sets one."""
         limit = super().default_max_length()
-        if self.layout is not None and self.layout.max_seq_length is not None:
-            return min(limit, self.layout.max_seq_length)
-        return limit
+        return min(limit, self.runtime.max_seq_length or limit)
 
     @property
     def dimension(self) -> int:
-        return self.model.config.hidden_size
+        return self.config.hidden_size
 
     def __call__(self, texts: str | list[str]) -> np.ndarray:
         """Embeddings in input order: (N, C) float32, or (C,) for one text."""
@@ -71,15 +69,17 @@ class EmbedPipeline(Pipeline):
         if not batch:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.run_batches(self.encode_truncated(batch), self._pool)
-        array = torch.stack(vectors).numpy()
+        array = np.stack(vectors)
         return array[0] if is_single else array
 
-    def _pool(self, inputs: dict[str, torch.Tensor]) -> list[torch.Tensor]:
-        use_last = self.layer == -1
-        out = self.model(**inputs, output_hidden_states=not use_last)
-        hidden = out.last_hidden_state if use_last else out.hidden_states[self.layer]
-        vectors = pool(hidden.float(), inputs["attention_mask"], self.pooling, self.normalize)
-        return list(vectors.cpu())
+    def _pool(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        pooling = Pooling(self.pooling, self.normalize)
+        if self.is_last_layer:
+            out = self.runtime.run(inputs, ["sentence_embedding"], pooling=pooling)
+            return list(out["sentence_embedding"])  # B x (C,)
+        name = f"hidden_states.{self.layer}"
+        hidden = self.runtime.run(inputs, [name])[name]  # (B, T, C)
+        return list(pool_numpy(hidden, inputs["attention_mask"], pooling))
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:

@@ -7,11 +7,11 @@ Works from any checkpoint with a masked-LM head (`BertForMaskedLM`, `BertForPreT
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from bertkit.errors import BertkitError
-from bertkit.model import BertForMaskedLM
 from bertkit.pipelines.base import Pipeline, as_batch
+from bertkit.tasks.classify.decode import softmax, top_k
 
 
 @dataclass
@@ -33,7 +33,7 @@ class FillMaskPipeline(Pipeline):
     """
 
     task = "fill-mask"
-    model_class = BertForMaskedLM
+    model_class = "BertForMaskedLM"
     required_head = "masked-lm"
     head_hint = "; `bertkit pretrain` writes one, as does any BertForMaskedLM"
 
@@ -59,13 +59,12 @@ class FillMaskPipeline(Pipeline):
         results = self.run_batches(encodings, lambda inputs: self._predict(inputs, k))
         return results[0] if is_single else results
 
-    def _predict(self, inputs: dict[str, torch.Tensor], k: int) -> list[MaskPredictions]:
-        hidden = self.model.bert(**inputs).last_hidden_state  # (B, T, C)
+    def _predict(self, inputs: dict[str, np.ndarray], k: int) -> list[MaskPredictions]:
         is_mask = inputs["input_ids"] == self.tokenizer.mask_token_id  # (B, T)
-        tok_emb = self.model.bert.embeddings.tok_emb.weight
-        logits = self.model.mlm(hidden[is_mask], tok_emb)  # (N, V), N masks in the batch
-        top = logits.float().softmax(dim=-1).topk(k, dim=-1)
-        ids, scores = top.indices.tolist(), top.values.tolist()
+        # (N, V) logits of the N masks in the batch, row-major order
+        logits = self.runtime.run(inputs, ["logits"], select=is_mask)["logits"]
+        values, indices = top_k(softmax(logits), k)
+        ids, scores = indices.tolist(), values.tolist()
         per_mask = [
             [
                 MaskPrediction(self.tokenizer.convert_ids_to_tokens(i), i, p)
@@ -73,7 +72,7 @@ class FillMaskPipeline(Pipeline):
             ]
             for row_ids, row_scores in zip(ids, scores, strict=True)
         ]
-        counts = is_mask.sum(dim=1).tolist()  # masks per row, in row order as boolean indexing
+        counts = is_mask.sum(axis=1).tolist()  # masks per row, in row order as boolean indexing
         rows, start = [], 0
         for count in counts:
             rows.append(per_mask[start : start + count])

@@ -10,11 +10,11 @@ first word to the last character of their last word: `text[start:end]` is the en
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from bertkit.errors import BertkitError
-from bertkit.model import BertForTokenClassification
 from bertkit.pipelines.base import Pipeline, as_batch
+from bertkit.tasks.classify.decode import softmax
 from bertkit.tasks.ner.decode import decode_entities, word_label_ids
 from bertkit.tokenizer import Encoding
 
@@ -37,7 +37,7 @@ class NerPipeline(Pipeline):
     """
 
     task = "ner"
-    model_class = BertForTokenClassification
+    model_class = "BertForTokenClassification"
     required_head = "classifier"
     head_hint = "; `bertkit finetune ner` writes one"
 
@@ -47,7 +47,7 @@ class NerPipeline(Pipeline):
         self.stride = room // 4 if stride is None else stride
         if not 0 <= self.stride < room:
             raise BertkitError(f"stride must be in 0..{room - 1} for max_length {self.max_length}")
-        label2id = self.model.config.label2id
+        label2id = self.config.label2id
         self.outside_id = label2id.get("O", 0)
 
     def __call__(self, texts: str | list[str]) -> list[Entity] | list[list[Entity]]:
@@ -56,14 +56,17 @@ class NerPipeline(Pipeline):
         windows = self.tokenizer.encode_batch(
             batch, max_length=self.max_length, stride=self.stride, return_overflowing=True
         )
-        logits = self.run_batches(windows, lambda inputs: list(self.model(**inputs).logits))
-        by_text: list[list[tuple[Encoding, torch.Tensor]]] = [[] for _ in batch]
+        logits = self.run_batches(windows, self._logits)
+        by_text: list[list[tuple[Encoding, np.ndarray]]] = [[] for _ in batch]
         for window, window_logits in zip(windows, logits, strict=True):
-            by_text[window.overflow_to_sample].append((window, window_logits.float().cpu()))
+            by_text[window.overflow_to_sample].append((window, window_logits))
         results = [self._entities(text, parts) for text, parts in zip(batch, by_text, strict=True)]
         return results[0] if is_single else results
 
-    def _entities(self, text: str, parts: list[tuple[Encoding, torch.Tensor]]) -> list[Entity]:
+    def _logits(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return list(self.runtime.run(inputs, ["logits"])["logits"])  # B x (T, L)
+
+    def _entities(self, text: str, parts: list[tuple[Encoding, np.ndarray]]) -> list[Entity]:
         logits, word_ids, offsets = self._merge_windows(parts)
         if not word_ids:
             return []
@@ -78,12 +81,12 @@ class NerPipeline(Pipeline):
             (offsets[first[w]][0], offsets[last[w]][1]) if w in first else (0, 0)
             for w in range(num_words)
         ]
-        probs = logits.softmax(dim=-1)  # (S, L)
+        probs = softmax(logits)  # (S, L)
         scores = [
             float(probs[first[w], label_ids[w]]) if w in first else 0.0 for w in range(num_words)
         ]
         words = [text[start:end] for start, end in spans]
-        tags = [self.model.config.id2label[i] for i in label_ids]
+        tags = [self.config.id2label[i] for i in label_ids]
         entities = []
         for chunk in decode_entities(words, tags):
             start, end = spans[chunk.start][0], spans[chunk.end][1]
@@ -92,8 +95,8 @@ class NerPipeline(Pipeline):
         return entities
 
     def _merge_windows(
-        self, parts: list[tuple[Encoding, torch.Tensor]]
-    ) -> tuple[torch.Tensor, list[int], list[tuple[int, int]]]:
+        self, parts: list[tuple[Encoding, np.ndarray]]
+    ) -> tuple[np.ndarray, list[int], list[tuple[int, int]]]:
         """(S, L) logits, word ids and offsets of the text's S tokens, each token's logits taken
         from the window where it has the most context on both sides."""
         step = self.max_length - 2 - self.stride  # window k starts at token k * step
@@ -107,8 +110,8 @@ class NerPipeline(Pipeline):
                     best[position] = (context, k, t)
         chosen = [best[position][1:] for position in range(len(best))]
         if not chosen:
-            return torch.empty(0), [], []
-        logits = torch.stack([parts[k][1][t] for k, t in chosen])
+            return np.empty(0), [], []
+        logits = np.stack([parts[k][1][t] for k, t in chosen])
         word_ids = [parts[k][0].word_ids[t] for k, t in chosen]
         offsets = [parts[k][0].offsets[t] for k, t in chosen]
         return logits, word_ids, offsets

@@ -10,10 +10,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+import numpy as np
 
 from bertkit.errors import BertkitError
-from bertkit.model import BertForQuestionAnswering
 from bertkit.pipelines.base import Pipeline, as_batch
 from bertkit.tasks.qa.data import Example, encode_examples
 from bertkit.tasks.qa.decode import Window as Scores
@@ -40,7 +39,7 @@ class QaPipeline(Pipeline):
     """
 
     task = "qa"
-    model_class = BertForQuestionAnswering
+    model_class = "BertForQuestionAnswering"
     required_head = "question-answering"
     head_hint = "; `bertkit finetune qa` writes one"
 
@@ -88,7 +87,7 @@ class QaPipeline(Pipeline):
         by_example: list[list[Scores]] = [[] for _ in examples]
         for window, (start, end) in zip(windows, logits, strict=True):
             # Only [CLS] (the "no answer" position) and the context compete for start and end.
-            is_candidate = torch.tensor(window.is_context)
+            is_candidate = np.array(window.is_context)
             is_candidate[0] = True
             start, end = (log_probs(x[: len(is_candidate)], is_candidate) for x in (start, end))
             by_example[window.example].append(Scores(start, end, window.offsets, window.is_context))
@@ -112,10 +111,9 @@ class QaPipeline(Pipeline):
                 f"{self.max_length}-token windows with stride {self.stride}: shorten it"
             )
 
-    def _logits(self, inputs: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        out = self.model(**inputs)
-        starts, ends = out.start_logits.float().cpu(), out.end_logits.float().cpu()  # (B, T)
-        return list(zip(starts, ends, strict=True))
+    def _logits(self, inputs: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = self.runtime.run(inputs, ["start_logits", "end_logits"])  # 2 x (B, T)
+        return list(zip(out["start_logits"], out["end_logits"], strict=True))
 
     def _answer(self, windows: list[Scores], context: str) -> Answer:
         best, null = best_answer(windows, context, self.n_best, self.max_answer_length)
@@ -125,6 +123,8 @@ class QaPipeline(Pipeline):
         return Answer(best.text, best.start, best.end, math.exp(best.score))
 
 
-def log_probs(logits: torch.Tensor, is_candidate: torch.Tensor) -> torch.Tensor:
+def log_probs(logits: np.ndarray, is_candidate: np.ndarray) -> np.ndarray:
     """Log-softmax over the candidate positions; the others get -inf."""
-    return logits.masked_fill(~is_candidate, -math.inf).log_softmax(dim=-1)
+    masked = np.where(is_candidate, logits, -np.inf)
+    shifted = masked - masked.max()
+    return shifted - np.log(np.exp(shifted).sum())

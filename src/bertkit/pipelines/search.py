@@ -16,7 +16,6 @@ import numpy as np
 
 from bertkit.errors import BertkitError
 from bertkit.files import atomic_path
-from bertkit.interop.checkpoint import find_model_dir
 from bertkit.pipelines.base import as_batch
 from bertkit.pipelines.embed import EmbedPipeline, unit
 from bertkit.tokenizer.textfile import iter_lines
@@ -89,7 +88,7 @@ class SearchPipeline(EmbedPipeline):
         """A digest of everything the corpus embeddings depend on."""
         digest = hashlib.sha256(CACHE_VERSION.encode())
         digest.update(corpus_path.read_bytes())
-        encoder_dir = find_model_dir(self.model_dir)
+        encoder_dir = self.runtime.tokenizer_dir  # the folder of config.json and the weights
         for path in sorted(encoder_dir.iterdir()):
             if path.name == "config.json":
                 digest.update(path.read_bytes())

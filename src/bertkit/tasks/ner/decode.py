@@ -7,7 +7,7 @@ chunk opens one, so it becomes `B-X` (the same reading conlleval gives it).
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from bertkit.tasks.ner.metrics import extract_chunks, split_tag
 
@@ -26,16 +26,16 @@ def to_bio(tags: list[str]) -> list[str]:
 
 
 def word_label_ids(
-    token_logits: torch.Tensor, word_ids: list[int | None], num_words: int, default: int
+    token_logits, word_ids: list[int | None], num_words: int, default: int
 ) -> list[int]:
     """One label id per word, read on the word's first sub-token.
 
     Args:
-        token_logits: (T, L) logits of one window.
+        token_logits: (T, L) logits of one window (numpy, or a CPU tensor).
         word_ids: per token, the word it belongs to (None for specials and padding).
         num_words: words in the sentence; a word with no token here gets `default`.
     """
-    best = token_logits.argmax(dim=-1).tolist()  # (T,)
+    best = np.asarray(token_logits).argmax(axis=-1).tolist()  # (T,)
     labels, seen = [default] * num_words, set()
     for position, word in enumerate(word_ids):
         if word is not None and word not in seen:

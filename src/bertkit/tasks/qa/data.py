@@ -11,10 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from bertkit.errors import BertkitError
-from bertkit.tasks.batching import encoder_inputs
 from bertkit.tokenizer.textfile import read_text
 
 
@@ -185,6 +182,12 @@ def answer_tokens(
 
 
 def collate(windows: list[Window], pad_id: int, is_training: bool) -> dict:
+    # torch is imported here: the QA pipeline encodes windows with this module on the ONNX
+    # runtime, which runs without PyTorch.
+    import torch
+
+    from bertkit.tasks.batching import encoder_inputs
+
     batch = encoder_inputs(windows, pad_id)
     if is_training:
         batch["start_positions"] = torch.tensor([w.start_position for w in windows])

@@ -9,15 +9,17 @@ the exact characters of the context. Pure functions, reused by the pipelines.
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
+
+from bertkit.tasks.classify.decode import top_k
 
 
 @dataclass
 class Window:
     """One model input of a question: its logits and where each token sits in the context."""
 
-    start_logits: torch.Tensor  # (T,)
-    end_logits: torch.Tensor  # (T,)
+    start_logits: np.ndarray  # (T,) (or a CPU tensor)
+    end_logits: np.ndarray  # (T,)
     offsets: list[tuple[int, int]]  # character span in the context per token
     is_context: list[bool]  # True for tokens of the context (not question, specials, padding)
 
@@ -36,8 +38,10 @@ def window_spans(
     """The candidate spans of one window, best first (at most n_best * n_best before sorting)."""
     num_tokens = len(window.offsets)
     k = min(n_best, num_tokens)
-    starts = window.start_logits[:num_tokens].topk(k).indices.tolist()
-    ends = window.end_logits[:num_tokens].topk(k).indices.tolist()
+    start_logits = np.asarray(window.start_logits, dtype=np.float32)[:num_tokens]
+    end_logits = np.asarray(window.end_logits, dtype=np.float32)[:num_tokens]
+    starts = top_k(start_logits, k)[1].tolist()
+    ends = top_k(end_logits, k)[1].tolist()
     spans = []
     for s in starts:
         for e in ends:
@@ -46,7 +50,7 @@ def window_spans(
             if e < s or e - s + 1 > max_answer_length:
                 continue
             begin, finish = window.offsets[s][0], window.offsets[e][1]
-            score = float(window.start_logits[s] + window.end_logits[e])
+            score = float(start_logits[s] + end_logits[e])
             spans.append(Span(begin, finish, context[begin:finish], score))
     return sorted(spans, key=lambda span: span.score, reverse=True)
 
