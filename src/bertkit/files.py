@@ -2,7 +2,8 @@
 
 Everything bertkit writes (checkpoints, vocabularies, metrics snapshots, outputs) goes to a
 temporary name in the same folder and is renamed into place once complete; rename is atomic on
-POSIX file systems, so readers see the old file or the new one, never a torn one.
+POSIX file systems, so readers see the old file or the new one, never a torn one. A write that
+fails (disk full, I/O error) leaves the old file as it was and is one error naming the file.
 """
 
 import json
@@ -10,6 +11,20 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from bertkit.errors import BertkitError
+
+
+class WriteFailed(BertkitError, OSError):
+    """A file could not be written (disk full, I/O error); the old file, if any, is unchanged.
+    Still an OSError (errno, strerror, filename), for callers that treat a write as optional."""
+
+    def __init__(self, path: Path, error: OSError):
+        super().__init__(error.errno, error.strerror, str(path))
+        self.message = f"could not write {path}: {error.strerror or error}"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @contextmanager
@@ -23,6 +38,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        raise WriteFailed(path, error) from None
     finally:
         tmp.unlink(missing_ok=True)
 

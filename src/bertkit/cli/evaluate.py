@@ -13,6 +13,7 @@ from bertkit.cli.task_configs import TASK_HELP, task_configs
 TRAIN_ONLY = {
     "train", "out", "epochs", "batch_size", "lr", "warmup_ratio", "weight_decay",
     "max_grad_norm", "seed", "max_train_examples", "evals_per_epoch", "metric", "log_every",
+    "resume",
 }  # fmt: skip
 
 

@@ -41,6 +41,7 @@ class FinetuneConfig:
     device: str = "auto"  # torch device: auto (cuda when available, else cpu), cpu, cuda:1
     log_every: int = 50  # optimizer steps between log lines
     unpad: bool = True  # run the encoder on real tokens only: same results, no work on padding
+    resume: bool = False  # continue a stopped run from its newest checkpoint in out/train
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "lr", "max_seq_length", "evals_per_epoch")

@@ -59,16 +59,15 @@ def finetune(config: FinetuneConfig) -> dict:
         tokenizer,
         summary=_summary(task, train_split, eval_split, train_config.max_steps),
     )
-    train(
+    run = train(
         model,
         train_config,
         batches,
         partial(shared.step, task),
         count=partial(shared.count, task),
         evaluate=keeper,
+        resume=config.resume,
     )
-    # The loop's resume checkpoint (weights + optimizer) is not needed once the run is done.
-    shutil.rmtree(Path(config.out) / "train" / "checkpoints", ignore_errors=True)
     result = {
         **keeper.best_metrics,
         **keeper.summary,
@@ -76,6 +75,10 @@ def finetune(config: FinetuneConfig) -> dict:
         "evaluations": keeper.evaluations,
         "wall_seconds": time.perf_counter() - started,
     }
+    if run.is_preempted:  # keep the checkpoint; eval.json stays the best model's so far
+        return {**result, "stopped": run.stopped, "step": run.step}
+    # The loop's resume checkpoint (weights + optimizer) is not needed once the run is done.
+    shutil.rmtree(Path(config.out) / "train" / "checkpoints", ignore_errors=True)
     result["warnings"] = diagnose(result, Path(config.out) / "train" / METRICS_FILE, config.lr)
     write_json(Path(config.out) / "eval.json", result)
     return result
@@ -110,6 +113,19 @@ class KeepBest:
             write_json(out / "eval.json", record)
             log.info("new best %s %.4f, saved to %s", self.metric, flat[self.metric], out)
         return flat
+
+    def state_dict(self) -> dict:
+        """Saved in the loop's checkpoints, so a resumed run keeps comparing with the best."""
+        return {
+            "evaluations": self.evaluations,
+            "best_evaluation": self.best_evaluation,
+            "best_metrics": self.best_metrics,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.evaluations = state["evaluations"]
+        self.best_evaluation = state["best_evaluation"]
+        self.best_metrics = state["best_metrics"]
 
 
 def _report_skipped(path: str, split: Split) -> None:
