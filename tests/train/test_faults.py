@@ -94,7 +94,8 @@ def test_a_second_signal_during_that_save_stops_at_once_leaving_the_previous_che
 
 
 @pytest.mark.parametrize(
-    "fault, reason", [("enospc_checkpoint", "No space left"), ("eio_checkpoint", "Input/output error")]
+    "fault, reason",
+    [("enospc_checkpoint", "No space left"), ("eio_checkpoint", "Input/output error")],
 )
 def test_a_failed_checkpoint_write_keeps_the_previous_one_and_is_one_line_naming_the_file(
     fault, reason, tiny_data, tiny_model_config_with_dropout, tmp_path
