@@ -1,10 +1,10 @@
 """Imports point down the floors of the house (STYLE §1), read from the source with `ast`.
 
-Floors, bottom to top: the top-level modules (`bertkit/errors.py`, `files.py`, `progress.py`,
-`__init__.py`) -> {tokenizer, model} -> interop -> data -> train -> tasks -> pipelines ->
-applications (demo, serve, export, index, explore) -> cli. A module may import its own floor and
-those below. Module-level and function-level imports count alike (a function-level import is only
-a delayed one), relative imports are resolved, `if TYPE_CHECKING:` imports count too.
+Floors, bottom to top: the top-level modules (`bertkit/errors.py`, `files.py`, `labels.py`,
+`progress.py`, `__init__.py`) -> {tokenizer, model} -> interop -> data -> train -> tasks ->
+pipelines -> applications (demo, serve, export, index, explore) -> cli. A module may import its
+own floor and those below. Module-level and function-level imports count alike (a function-level
+import is only a delayed one), relative imports are resolved, `if TYPE_CHECKING:` imports count too.
 """
 
 import ast
@@ -20,7 +20,7 @@ import bertkit
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "bertkit"
 
-BOTTOM = "(top level)"  # bertkit/errors.py, files.py, progress.py, __init__.py
+BOTTOM = "(top level)"  # bertkit/errors.py, files.py, labels.py, progress.py, __init__.py
 APPLICATIONS = ("demo", "serve", "export", "index", "explore")
 FLOORS = [
     (BOTTOM,),
