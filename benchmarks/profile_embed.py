@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import torch
-
 from measure import conditions, matmul_peak, minilm_dir, texts_for, write_result
 
 # Operator name fragments -> group (first match wins).
@@ -79,7 +78,8 @@ def main() -> None:
         embed(texts)
     groups: dict[str, float] = {}
     for event in prof.key_averages():
-        groups[group_of(event.key)] = groups.get(group_of(event.key), 0.0) + event.self_cpu_time_total
+        group = group_of(event.key)
+        groups[group] = groups.get(group, 0.0) + event.self_cpu_time_total
     profiled = sum(groups.values()) / 1e6
     dtype = torch.bfloat16 if args.dtype == "bfloat16" else torch.float32
     peak = matmul_peak(dtype)
