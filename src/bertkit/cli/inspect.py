@@ -6,7 +6,7 @@ import json
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "inspect", help="describe a model directory", description=__doc__.split("\n")[0]
+        "inspect", help="describe a model directory", description=__doc__
     )
     parser.add_argument("model_dir", help="a model directory (config.json + weights)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -15,7 +15,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "prepare-pretraining",
         help="turn text files into pretraining shards",
-        description=__doc__.split("\n")[0],
+        description=__doc__,
     )
     parser.add_argument("--corpus", nargs="+", required=True, help="text files (.gz accepted)")
     parser.add_argument(

@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "pretrain",
         help="pretrain a BERT (MLM + NSP, MLM only, or continued from a model) on prepared data",
-        description=__doc__.split("\n")[0],
+        description=__doc__,
     )
     parser.add_argument("--data", required=True, help="folder from bertkit prepare-pretraining")
     parser.add_argument(

@@ -14,7 +14,7 @@ BATCH = 1024  # lines encoded at a time when reading a file
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "tokenize", help="tokenize text into BERT ids", description=__doc__.split("\n")[0]
+        "tokenize", help="tokenize text into BERT ids", description=__doc__
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to tokenize")
     parser.add_argument("--model", required=True, help="model directory or vocab.txt")

@@ -10,7 +10,7 @@ import argparse
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train-vocab", help="learn a WordPiece vocabulary", description=__doc__.split("\n")[0]
+        "train-vocab", help="learn a WordPiece vocabulary", description=__doc__
     )
     parser.add_argument("--corpus", nargs="+", required=True, metavar="FILE", help="text files")
     parser.add_argument("--vocab-size", type=int, required=True, help="tokens in the vocabulary")
