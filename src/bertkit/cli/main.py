@@ -56,9 +56,25 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=CommandParser
     )
-    for module_name in COMMANDS.values():
-        importlib.import_module(module_name).add_parser(subparsers)
+    for name, module_name in COMMANDS.items():
+        try:
+            importlib.import_module(module_name).add_parser(subparsers)
+        except ImportError as error:  # training commands in an install without PyTorch
+            if name not in subparsers.choices:
+                add_unavailable(subparsers, name, error.name or str(error))
     return parser
+
+
+def add_unavailable(subparsers, name: str, package: str) -> None:
+    """A command whose package is not installed: listed, and one error line when run (the
+    ONNX install, `bertkit[onnx]`, runs the pipelines without torch but cannot train)."""
+    parser = subparsers.add_parser(name, help=f"(needs {package}, not installed)")
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def run(args: argparse.Namespace) -> int:
+        raise BertkitError(f"`bertkit {name}` needs {package}, which is not installed")
+
+    parser.set_defaults(run=run)
 
 
 def main(argv: list[str] | None = None) -> int:

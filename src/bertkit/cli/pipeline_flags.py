@@ -39,6 +39,11 @@ def add_pipeline_flags(
     parser.add_argument(
         "--max-length", type=int, help="tokens per model input (default: the model's maximum)"
     )
+    parser.add_argument(
+        "--runtime",
+        choices=("torch", "onnx"),
+        help="what runs the model (default: onnx for a directory with model.onnx, else torch)",
+    )
 
 
 def pipeline_options(args: argparse.Namespace) -> dict:
@@ -48,6 +53,7 @@ def pipeline_options(args: argparse.Namespace) -> dict:
         "dtype": args.dtype,
         "batch_size": args.batch_size,
         "max_length": args.max_length,
+        "runtime": args.runtime,
     }
 
 
