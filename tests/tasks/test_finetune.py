@@ -1,6 +1,9 @@
 """finetune and evaluate end to end on a tiny random model: outputs, best checkpoint, seeds."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -172,3 +175,42 @@ def test_transformers_loads_the_output_as_the_matching_class(tiny_model_dir, tmp
         got = ours(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"]).logits
     assert theirs.config.id2label == {0: "negative", 1: "positive"}
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_sigint_saves_a_checkpoint_and_resume_ends_with_the_uninterrupted_model(
+    tiny_model_dir, tmp_path
+):
+    data = write_sentiment_tsv(tmp_path / "train.tsv")
+    options = dict(epochs=2, evals_per_epoch=2, **FAST)
+    finetune(
+        ClassifyConfig(
+            model=str(tiny_model_dir), train=str(data), eval=str(data), out=str(tmp_path / "a"),
+            **options,
+        )
+    )  # fmt: skip
+    out = tmp_path / "b"
+    argv = ["finetune", "classify", "--model", tiny_model_dir, "--train", data, "--eval", data]
+    argv += ["--out", out, "--epochs", 2, "--evals-per-epoch", 2, "--batch-size", 8]
+    argv += ["--lr", 1e-3, "--log-every", 1, "--device", "cpu"]
+    helper = Path(__file__).parents[1] / "train" / "faulty_run.py"
+
+    def bertkit(argv, fault=""):
+        request = json.dumps({"fault": fault, "at": 4, "argv": [str(a) for a in argv]})
+        return subprocess.run(
+            [sys.executable, str(helper), request], capture_output=True, text=True
+        )
+
+    stopped = bertkit(argv, fault="sigint")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "stopped at step 4: SIGINT received" in stopped.stderr
+    assert (out / "train" / "checkpoints" / "step-00000004.pt").exists()
+    resumed = bertkit([*argv, "--resume"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (out / "train" / "checkpoints").exists()  # removed once the run is complete
+    ours, reference = (json.loads((d / "eval.json").read_text()) for d in (out, tmp_path / "a"))
+    for key in ("accuracy", "mcc", "best_evaluation", "evaluations"):
+        assert ours[key] == reference[key], key
+    a, b = (
+        BertForSequenceClassification.from_pretrained(d).state_dict() for d in (out, tmp_path / "a")
+    )
+    assert all(torch.equal(a[k], b[k]) for k in b)

@@ -1,6 +1,7 @@
 """The shared loop on a toy regression: exact resume, NaN stop, checkpoint rotation, metrics."""
 
 import json
+import time
 
 import pytest
 import torch
@@ -126,3 +127,18 @@ def test_time_limit_stops_early_with_an_evaluation_and_a_checkpoint(tmp_path):
     result = train(model, limited, batches, squared_error, evaluate=evaluate)
     assert result.step == 1 and result.eval["step"] == 1
     assert [p.name for p in list_checkpoints(tmp_path / "checkpoints")] == ["step-00000001.pt"]
+
+
+def test_a_time_limited_run_plans_its_schedule_by_time_and_ends_at_lr_0(tmp_path):
+    def slow(model, batch, totals):
+        time.sleep(0.02)  # about 1.5 s / 0.02 s = 75 steps fit, far fewer than max_steps
+        return squared_error(model, batch, totals)
+
+    limited = dict(max_steps=100_000, time_limit_minutes=0.025, warmup_steps=0, lr=1e-2)
+    model, result = run(tmp_path, step=slow, **limited)
+    assert result.step < 100_000 and "time limit" in result.stopped
+    assert result.lr == 0.0  # the schedule decayed fully at the stop
+    lrs = [r["lr"] for r in map(json.loads, (tmp_path / "metrics.jsonl").read_text().splitlines())
+           if r["split"] == "train"]  # fmt: skip
+    assert lrs == sorted(lrs, reverse=True)  # falling all along, by time
+    assert lrs[0] == 1e-2 and lrs[-1] < 0.5e-2

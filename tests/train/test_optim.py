@@ -1,11 +1,17 @@
 """The optimizer and schedule: BERT's parameter groups, the fused AdamW equal to the reference
 per-tensor AdamW, and the warmup-then-decay multiplier."""
 
+import pytest
 import torch
 
 from bertkit.model import BertForSequenceClassification
 from bertkit.train.config import TrainConfig
-from bertkit.train.optim import build_optimizer, linear_schedule, param_groups
+from bertkit.train.optim import (
+    build_optimizer,
+    linear_schedule,
+    param_groups,
+    time_limited_schedule,
+)
 from tests.model.tiny import tiny_config
 
 
@@ -50,3 +56,9 @@ def test_linear_warmup_then_linear_decay_to_zero():
     assert linear_schedule(9, 10, 100) == 1.0
     assert linear_schedule(55, 10, 100) == 0.5
     assert linear_schedule(100, 10, 100) == 0.0
+
+
+def test_the_time_limited_schedule_reaches_0_when_the_time_is_spent():
+    assert time_limited_schedule(50, 10, 100, time_used=0.0) == linear_schedule(50, 10, 100)
+    assert time_limited_schedule(50, 10, 100, time_used=0.9) == pytest.approx(0.1)
+    assert time_limited_schedule(5, 10, 100, time_used=1.2) == 0.0
