@@ -235,12 +235,35 @@ def main() -> None:
 
     gpu = torch.cuda.is_available()
     model_rows = [r for r in ROWS if gpu or not r.gpu_only]
-    names = [r.name for r in model_rows] + [r.name for r in DEPLOY_ROWS]
+    # The end-to-end rows compare CPU deployments (ONNX Runtime's CPU provider, fp32).
+    deploy_rows = [] if gpu else DEPLOY_ROWS
+    names = [r.name for r in model_rows] + [r.name for r in deploy_rows]
     wanted = set(selected(names, args.only, args.rows))
     if not wanted:
         raise SystemExit(f"no row matches; the rows are: {', '.join(names)}")
     rows = [r for r in model_rows if r.name in wanted]
-    results = []
+    key = device_key()
+    run_conditions = conditions() | {
+        "transformers": transformers.__version__,
+        "rounds": args.rounds,
+        "quick": args.quick,
+        "selection": args.rows or args.only or "all",
+    }
+    results: list[dict] = []
+
+    def save() -> None:
+        """Write what is measured so far, so an interrupted run keeps its finished rows."""
+        from bertkit.files import write_json
+
+        if args.quick:
+            path = RESULTS / f"{key}-quick.json"
+            write_json(path, {"device": key, "rows": results, "conditions": run_conditions})
+            return
+        path = RESULTS / f"{key}.json"
+        report = merge(path, results, run_conditions) | {"device": key}
+        write_json(path, report)
+        write_docs(key, report)
+
     common = ["--rounds", str(args.rounds)] + ["--quick"] * args.quick
     with tempfile.TemporaryDirectory() as work:
         seq_lens = {r.seq_len for r in rows if r.kind == "pretrain"}
@@ -250,6 +273,7 @@ def main() -> None:
             load = os.getloadavg()[0]
             if row.kind == "tokenize":
                 results += [r | {"load_average": load} for r in tokenize_rows()]
+                save()
                 print("done", flush=True)
                 continue
             child = ["--row", row.name, *common]
@@ -263,44 +287,29 @@ def main() -> None:
                 }
             result |= {"row": row.name, "load_average": load, "date": time.strftime("%F %R")}
             results.append(result)
+            save()
             shown = f"{result['speedup']:.2f}x" if "speedup" in result else result.get("error")
             print(shown, flush=True)
-        for row in (r for r in DEPLOY_ROWS if r.name in wanted):
+        for row in (r for r in deploy_rows if r.name in wanted):
             print(f"{row.name} ...", end=" ", flush=True)
             load = os.getloadavg()[0]
             result = run_child(["--row", row.name, "--work", work, *common])
             result |= {"row": row.name, "load_average": load, "date": time.strftime("%F %R")}
             results.append(result)
+            save()
             if "error" in result:
                 print(result["error"], flush=True)
             else:
                 ratios = ", ".join(f"{k} {v:.2f}x" for k, v in result["vs_reference"].items())
                 print(ratios, flush=True)
-    key = device_key()
-    run_conditions = conditions() | {
-        "transformers": transformers.__version__,
-        "rounds": args.rounds,
-        "quick": args.quick,
-        "selection": args.rows or args.only or "all",
-    }
     model = [r for r in results if not r["row"].startswith("e2e-")]
     e2e = [r for r in results if r["row"].startswith("e2e-")]
     if model:
         print(model_table(model))
     if e2e:
         print(e2e_table(e2e))
-    from bertkit.files import write_json
-
-    if args.quick:
-        path = RESULTS / f"{key}-quick.json"
-        write_json(path, {"device": key, "rows": results, "conditions": run_conditions})
-        print(f"wrote {path} (quick run: docs/benchmarks.md unchanged)")
-        return
-    path = RESULTS / f"{key}.json"
-    report = merge(path, results, run_conditions) | {"device": key}
-    write_json(path, report)
-    write_docs(key, report)
-    print(f"wrote {path} and {DOCS}")
+    where = f"{key}-quick.json (quick run: docs unchanged)" if args.quick else f"{key}.json, {DOCS}"
+    print(f"wrote {RESULTS}/{where}")
 
 
 if __name__ == "__main__":
