@@ -43,7 +43,7 @@ class PretrainConfig:
     init_from: str | None = None  # continue pretraining this BERT model directory (its weights)
     objective: str = "mlm_nsp"  # mlm_nsp: BERT's MLM + NSP; mlm: MLM only (RoBERTa, MosaicBERT)
     mlm_probability: float | None = None  # share of tokens masked; None: the data's (0.15)
-    attn_backend: str = "sdpa"  # attention implementation: eager or sdpa
+    attn_backend: str = "sdpa"  # sdpa (runs unpadded) or eager (the padded reference)
     eval_batch_size: int = 64  # sequences per evaluation batch
 
     def __post_init__(self) -> None:
@@ -208,9 +208,12 @@ def pretrain(
 def build_model(config: PretrainConfig, architecture: BertConfig):
     """The model of the objective: fresh weights, or those of `config.init_from`."""
     cls = BertForPreTraining if config.objective == "mlm_nsp" else BertForMaskedLM
+    unpad = config.attn_backend != "eager"  # eager attention is the padded reference
     if not config.init_from:
-        return cls(architecture, attn_backend=config.attn_backend)
-    return cls.from_pretrained(config.init_from, attn_backend=config.attn_backend).train()
+        return cls(architecture, attn_backend=config.attn_backend, unpad=unpad)
+    return cls.from_pretrained(
+        config.init_from, attn_backend=config.attn_backend, unpad=unpad
+    ).train()
 
 
 def check_same_vocabulary(model_dir: str, tokenizer, data_dir: str) -> None:
