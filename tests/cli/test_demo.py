@@ -5,8 +5,9 @@ import json
 import logging
 
 from bertkit.cli.main import main
-from bertkit.pipelines.demo import DemoConfig, run_demo
-from bertkit.pipelines.demo_corpus import corpus_text, module_docstrings, stdlib_documents
+from bertkit.demo.corpus import corpus_text, module_docstrings, stdlib_documents
+from bertkit.demo.fill_mask import Answer, FillMaskRow, describe, hits
+from bertkit.demo.run import ADAPTED, SCRATCH, DemoConfig, run_demo
 
 SOURCE = '''"""A module about spreadsheets.
 
@@ -86,25 +87,47 @@ def test_demo_runs_every_step_at_a_tiny_scale(tmp_path, minilm_dir, caplog):
     )
     result = run_demo(config)
     out = tmp_path / "demo"
-    for name in ("corpus.txt", "passages.txt", "tokenizer/vocab.txt", "data/index.json"):
+    for name in ("corpus.txt", "passages.txt", "scratch/tokenizer/vocab.txt", "demo.json"):
         assert (out / name).exists(), name
-    for name in ("pretrain/model/config.json", "pretrain/loss.png", "demo.json"):
-        assert (out / name).exists(), name
+    for run in ("scratch", "adapted"):
+        for name in ("data/index.json", "pretrain/model/config.json", "pretrain/loss.png"):
+            assert (out / run / name).exists(), f"{run}/{name}"
     assert len((out / "passages.txt").read_text().splitlines()) == 120
     assert [row["expected"] for row in result.fill_mask][:2] == ["list", "exist"]
-    assert all(len(row["masks"][0]) == 3 for row in result.fill_mask)
+    for row in result.fill_mask:
+        assert set(row["answers"]) == {SCRATCH, ADAPTED}
+        assert all(len(answers) == 3 for answers in row["answers"].values())
     assert len(result.search) == 5 and all(len(row["hits"]) == 3 for row in result.search)
+    # the adapted model keeps MiniLM's vocabulary; the one from scratch has its own
+    adapted = (out / "adapted" / "pretrain" / "model" / "vocab.txt").read_text().splitlines()
+    assert (
+        len(adapted) == 30522
+        and len((out / "scratch/tokenizer/vocab.txt").read_text().split()) <= 600
+    )
+    for name in (SCRATCH, ADAPTED):
+        numbers = result.pretrained[name]
+        assert numbers["steps"] == 3 and 0 <= numbers["held_out"]["mlm_acc"] <= 1
+        assert 0 < numbers["most_frequent_acc"] < 1
+        assert "held-out MLM accuracy" in caplog.text
     saved = json.loads((out / "demo.json").read_text())
-    assert set(saved["seconds"]) == {
-        "corpus",
-        "tokenizer",
-        "data",
-        "pretrain",
-        "fill_mask",
-        "search",
-    }
-    for step in ("corpus", "tokenizer", "data", "pretrain", "fill_mask", "search"):
+    steps = ("corpus", "scratch", "adapted", "fill_mask", "search")
+    assert set(saved["seconds"]) == set(steps)
+    for step in steps:
         assert f"-> {saved['outputs'][step]}" in caplog.text  # each step says where output went
+    assert "(expected: list)" in caplog.text and "of 5 sentences" in caplog.text
+
+
+def test_fill_mask_rows_show_the_expected_word_top_k_and_whether_it_hit():
+    row = FillMaskRow(
+        "The default [MASK] is None.",
+        "value",
+        {"a": [Answer("value", 0.5), Answer("name", 0.2)], "b": [Answer("of", 0.1)]},
+    )
+    text = describe([row])
+    assert "The default [MASK] is None.   (expected: value)" in text
+    assert "a  value 0.50 | name 0.20   [hit, rank 1]" in text
+    assert "b  of 0.10   [miss]" in text
+    assert hits([row], "a") == (1, 1) and hits([row], "b") == (0, 1)
 
 
 def test_demo_command_takes_the_users_corpus(tmp_path, minilm_dir, caplog):
@@ -124,4 +147,5 @@ def test_demo_command_takes_the_users_corpus(tmp_path, minilm_dir, caplog):
     saved = json.loads((out / "demo.json").read_text())
     assert saved["search"][0]["query"] == "what do tomatoes need?"
     assert saved["fill_mask"][0]["text"] == "Tomatoes need [MASK]."
+    assert saved["fill_mask"][0]["expected"] is None  # the user's own sentence: nothing to judge
     assert "Tomatoes need sun" in (out / "corpus.txt").read_text()

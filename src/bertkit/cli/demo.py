@@ -1,8 +1,10 @@
-"""`bertkit demo [--corpus FILE] [--minutes M] [--out DIR]`: the BERT life cycle in a few minutes.
+"""`bertkit demo [--corpus FILE] [--out DIR]`: the BERT life cycle, and a pretrained BERT adapted
+to a corpus, in a few minutes.
 
-Trains a WordPiece vocabulary on the standard library's docstrings (or FILE), prepares NSP/MLM
-data, pretrains a small BERT, asks it to fill in masked words, then searches the same corpus with
-all-MiniLM-L6-v2. Every step prints where its output went (default folder: runs/demo).
+On the standard library's docstrings (or FILE): a tiny BERT pretrained from scratch (vocabulary,
+NSP/MLM data, pretraining), all-MiniLM-L6-v2 pretrained further on the same text, both asked to
+fill in masked words (judged against the word each sentence had), then semantic search over the
+corpus. Every step prints where its output went (default folder: runs/demo).
 """
 
 import argparse
@@ -11,7 +13,7 @@ from bertkit.cli.config_flags import add_config_flags, config_from_args
 
 
 def add_parser(subparsers) -> None:
-    from bertkit.pipelines.demo import DemoConfig
+    from bertkit.demo.run import DemoConfig
 
     parser = subparsers.add_parser(
         "demo", help="the whole BERT life cycle in a few minutes (make demo)", description=__doc__
@@ -36,7 +38,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bertkit.pipelines.demo import DemoConfig, run_demo
+    from bertkit.demo.run import DemoConfig, run_demo
 
     run_demo(config_from_args(DemoConfig, args))
     return 0

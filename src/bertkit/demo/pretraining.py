@@ -1,0 +1,130 @@
+"""The demo's two pretraining runs: a tiny BERT from scratch, and all-MiniLM-L6-v2 continued.
+
+From scratch (the life cycle): a WordPiece vocabulary trained on the corpus, NSP pairs with MLM
+masks, a `tiny` BERT pretrained for a minute or two. Continued (what works in minutes): the corpus
+prepared with all-MiniLM-L6-v2's vocabulary as full-length MLM-only segments, its encoder trained
+further with a fresh MLM head (Gururangan et al. 2020, "Don't Stop Pretraining"). Both go through
+`bertkit.train.pretrain`, each stopped, fully decayed, by its share of the time budget.
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bertkit.data.dataset import PretrainingData
+from bertkit.data.masking import IGNORE_INDEX
+from bertkit.data.prepare import PrepareConfig, prepare_pretraining
+from bertkit.tokenizer import WordPieceTokenizer, train_vocab
+from bertkit.train.config import TrainConfig
+from bertkit.train.pretrain import PretrainConfig, pretrain
+
+log = logging.getLogger(__name__)
+
+WARMUP_STEPS = 10  # a timed run does not know its step count; a short warmup suits both models
+
+
+@dataclass
+class RunSettings:
+    """What one of the demo's pretraining runs needs to know."""
+
+    minutes: float  # time budget of the run
+    max_steps: int  # 0: as many as fit in `minutes`
+    batch_size: int
+    lr: float
+    max_seq_length: int
+    seed: int
+
+
+@dataclass
+class Pretrained:
+    """A pretrained model and the numbers that tell how good it is."""
+
+    model_dir: Path
+    steps: int
+    held_out: dict  # the final evaluation: mlm_acc, mlm_loss (and nsp_acc with NSP)
+    most_frequent_acc: float  # held-out MLM accuracy of always answering the commonest token
+
+    def summary(self) -> dict:
+        return {
+            "model_dir": str(self.model_dir),
+            "steps": self.steps,
+            "held_out": self.held_out,
+            "most_frequent_acc": self.most_frequent_acc,
+        }
+
+
+def train_tokenizer(corpus: Path, out_dir: Path, vocab_size: int) -> WordPieceTokenizer:
+    tokens = train_vocab([corpus], vocab_size, lowercase=True)
+    tokenizer = WordPieceTokenizer(tokens, do_lower_case=True)
+    tokenizer.save_pretrained(out_dir)
+    return tokenizer
+
+
+def prepare(corpus: Path, tokenizer, out_dir: Path, settings: RunSettings, nsp: bool) -> dict:
+    config = PrepareConfig(
+        max_seq_length=settings.max_seq_length,
+        nsp=nsp,
+        format="bert",
+        eval_fraction=0.02,
+        seed=settings.seed,
+    )
+    return prepare_pretraining([corpus], tokenizer, out_dir, config, progress=True)
+
+
+def run_pretraining(config: PretrainConfig, out_dir: Path, settings: RunSettings) -> Pretrained:
+    """Pretrain for the budget (or `settings.max_steps`); the model lands in out_dir/model.
+
+    A time-limited run decays its learning rate by the time used (`bertkit.train.optim`), so it
+    ends decayed at the budget however fast this machine turns out to be.
+    """
+    is_timed = not settings.max_steps
+    train_config = TrainConfig(
+        out_dir=str(out_dir),
+        max_steps=settings.max_steps or 1_000_000,  # a timed run stops at its time limit
+        time_limit_minutes=settings.minutes if is_timed else 0.0,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        warmup_steps=WARMUP_STEPS if is_timed else None,
+        warmup_ratio=0.06,
+        log_every=5 if is_timed else 1,
+        seed=settings.seed,
+    )
+    result = pretrain(config, train_config)
+    return Pretrained(out_dir / "model", result.step, result.eval, most_frequent_acc(config.data))
+
+
+def most_frequent_acc(data_dir: str) -> float:
+    """The held-out MLM accuracy of a model that always answers the most frequent masked token:
+    the floor a pretrained model must beat."""
+    data = PretrainingData(data_dir, "eval")
+    if not len(data):
+        return 0.0
+    counts: dict[int, int] = {}
+    for index in range(len(data)):
+        _, labels, *_ = data.example(index, epoch=0)
+        for label in labels[labels != IGNORE_INDEX].tolist():
+            counts[label] = counts.get(label, 0) + 1
+    return max(counts.values()) / sum(counts.values()) if counts else 0.0
+
+
+def from_scratch(corpus: Path, out: Path, model: str, vocab_size: int, settings: RunSettings):
+    """Vocabulary -> NSP/MLM data -> a `model` BERT pretrained from random weights."""
+    log.info("  WordPiece vocabulary (%d tokens)", vocab_size)
+    tokenizer = train_tokenizer(corpus, out / "tokenizer", vocab_size)
+    log.info("  pretraining data: NSP pairs with MLM masks")
+    summary = prepare(corpus, tokenizer, out / "data", settings, nsp=True)
+    log.info("  %s training instances", f"{summary['train_instances']:,}")
+    log.info("  pretraining a %s BERT from random weights (MLM + NSP)", model)
+    config = PretrainConfig(data=str(out / "data"), model=model)
+    return run_pretraining(config, out / "pretrain", settings)
+
+
+def continued(corpus: Path, out: Path, init_from: Path, settings: RunSettings) -> Pretrained:
+    """The corpus in `init_from`'s vocabulary -> MLM-only segments -> its encoder trained on."""
+    tokenizer = WordPieceTokenizer.from_pretrained(init_from)
+    log.info("  pretraining data in its vocabulary: full-length MLM segments, no NSP")
+    summary = prepare(corpus, tokenizer, out / "data", settings, nsp=False)
+    log.info("  %s training instances", f"{summary['train_instances']:,}")
+    log.info("  continuing its pretraining (MLM only; the MLM head's transform starts fresh)")
+    config = PretrainConfig(data=str(out / "data"), init_from=str(init_from), objective="mlm")
+    return run_pretraining(config, out / "pretrain", settings)
