@@ -145,14 +145,14 @@ class Encoder(nn.Module):
         attentions = [] if output_attentions else None
         for layer in self.layers:
             x, probs = layer(x, padding, output_attentions)
-            if output_hidden_states:
+            if hidden_states is not None:
                 hidden_states.append(dense(x))
-            if output_attentions:
+            if attentions is not None:
                 attentions.append(probs)
         return BertOutput(
-            last_hidden_state=hidden_states[-1] if output_hidden_states else dense(x),
-            hidden_states=tuple(hidden_states) if output_hidden_states else None,
-            attentions=tuple(attentions) if output_attentions else None,
+            last_hidden_state=hidden_states[-1] if hidden_states is not None else dense(x),
+            hidden_states=tuple(hidden_states) if hidden_states is not None else None,
+            attentions=tuple(attentions) if attentions is not None else None,
         )
 
 

@@ -103,7 +103,7 @@ class BertForPreTraining(PreTrainedBert):
         return PreTrainingOutput(
             prediction_logits=logits,
             seq_relationship_logits=nsp_logits,
-            loss=sum(present) if present else None,
+            loss=sum(present[1:], present[0]) if present else None,
             mlm_loss=mlm_loss,
             nsp_loss=nsp_loss,
             hidden_states=out.hidden_states,

@@ -19,9 +19,9 @@ class _RangeSet:
     """Code points given as disjoint inclusive (first, last) ranges; `in` is a bisection."""
 
     def __init__(self, ranges: Ranges):
-        ranges = sorted(ranges)
-        self.firsts = [lo for lo, _ in ranges]
-        self.lasts = [hi for _, hi in ranges]
+        ordered = sorted(ranges)
+        self.firsts = [lo for lo, _ in ordered]
+        self.lasts = [hi for _, hi in ordered]
 
     def __contains__(self, cp: int) -> bool:
         i = bisect_right(self.firsts, cp) - 1

@@ -72,8 +72,8 @@ def build_encoding(
     n_a = len(a.ids)
     if cls_sep is None:
         ids, offsets = a.ids + (b.ids if b else []), a.offsets + (b.offsets if b else [])
-        word_ids: list[int | None] = a.word_ids + (b.word_ids if b else [])
-        sequence_ids: list[int | None] = [0] * n_a + ([1] * len(b.ids) if b else [])
+        word_ids: list[int | None] = [*a.word_ids, *(b.word_ids if b else [])]
+        sequence_ids: list[int | None] = [*[0] * n_a, *([1] * len(b.ids) if b else [])]
         specials = [0] * len(ids)
         type_ids = [0] * n_a + ([1] * len(b.ids) if b else [])
     else:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import overload
 
 from bertkit.errors import BertkitError
 from bertkit.tokenizer.basic import BasicTokenizer
@@ -145,12 +146,21 @@ class WordPieceTokenizer:
     cls_token_id = property(lambda self: self.vocab[self.cls_token])
     mask_token_id = property(lambda self: self.vocab[self.mask_token])
 
+    @overload
+    def convert_tokens_to_ids(self, tokens: str) -> int: ...
+    @overload
+    def convert_tokens_to_ids(self, tokens: list[str]) -> list[int]: ...
     def convert_tokens_to_ids(self, tokens: str | list[str]) -> int | list[int]:
         """Token(s) -> id(s); unknown tokens give the unknown token's id."""
+        unk: int = self.unk_token_id
         if isinstance(tokens, str):
-            return self.vocab.get(tokens, self.unk_token_id)
-        return [self.vocab.get(t, self.unk_token_id) for t in tokens]
+            return self.vocab.get(tokens, unk)
+        return [self.vocab.get(t, unk) for t in tokens]
 
+    @overload
+    def convert_ids_to_tokens(self, ids: int) -> str: ...
+    @overload
+    def convert_ids_to_tokens(self, ids: Sequence[int]) -> list[str]: ...
     def convert_ids_to_tokens(self, ids: int | Sequence[int]) -> str | list[str]:
         """Id(s) -> token(s)."""
         if isinstance(ids, int):

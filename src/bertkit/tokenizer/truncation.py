@@ -71,7 +71,7 @@ def truncate(
     else:
         if strategy == "only_second" and b is None:
             raise BertkitError("truncation='only_second' needs pairs of texts")
-        target = a if strategy == "only_first" else b
+        target = a if strategy == "only_first" or b is None else b  # b is None: only_first
         if len(target) <= to_remove:
             raise BertkitError(
                 f"cannot truncate with {strategy}: the {'first' if target is a else 'second'} "

@@ -39,5 +39,7 @@ def set_rng_state(state: dict) -> None:
 
 
 def _numpy_state() -> tuple:
-    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = np.random.get_state(legacy=True)
+    assert isinstance(state, tuple)  # legacy=True: (name, keys, pos, has_gauss, gauss)
+    name, keys, pos, has_gauss, gauss = state
     return name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)
