@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from bertkit.cli.output import print_results, render_classify
     from bertkit.errors import BertkitError
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import ClassifyPipeline
     from bertkit.pipelines.textio import read_inputs, split_pairs
 
     if args.pair is not None and len(args.texts) != 1:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     texts, pairs = split_pairs(read_inputs(args.texts, args.input), args.input or "input")
     if args.pair is not None:
         pairs = [args.pair]
-    classify = pipeline("classify", args.model, **pipeline_options(args))
+    classify = ClassifyPipeline(args.model, **pipeline_options(args))
     results = classify(texts, pairs, top_k=args.top_k)
     inputs = list(zip(texts, pairs or [None] * len(texts), strict=True))
     print_results(args, inputs, results, render_classify)

@@ -33,11 +33,10 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import EmbedPipeline
     from bertkit.pipelines.textio import read_inputs, write_jsonl, write_npy
 
-    embed = pipeline(
-        "embed",
+    embed = EmbedPipeline(
         args.model,
         pooling=args.pooling,
         normalize=args.normalize,

@@ -22,10 +22,10 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bertkit.cli.output import print_results, prints_text, render_fill_mask
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import FillMaskPipeline
     from bertkit.pipelines.textio import read_inputs, write_jsonl
 
-    fill_mask = pipeline("fill-mask", args.model, **pipeline_options(args))
+    fill_mask = FillMaskPipeline(args.model, **pipeline_options(args))
     texts = read_inputs(args.texts, args.input)
     results = fill_mask(texts, top_k=args.top_k)
     if prints_text(args):

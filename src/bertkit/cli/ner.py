@@ -24,10 +24,10 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bertkit.cli.output import print_results, render_ner
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import NerPipeline
     from bertkit.pipelines.textio import read_inputs
 
-    ner = pipeline("ner", args.model, stride=args.stride, **pipeline_options(args))
+    ner = NerPipeline(args.model, stride=args.stride, **pipeline_options(args))
     texts = read_inputs(args.texts, args.input)
     print_results(args, texts, ner(texts), render_ner)
     return 0

@@ -9,6 +9,7 @@ import argparse
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 Render = Callable[[object, object], Iterator[str]]  # (input, plain result) -> lines
 
@@ -22,10 +23,12 @@ def prints_text(args: argparse.Namespace) -> bool:
     return not args.json and args.output in (None, "-") and is_terminal()
 
 
-def print_results(
-    args: argparse.Namespace, inputs: Sequence, results: Sequence, render: Render
-) -> None:
-    """Each input and its rendered results at a terminal, else one JSON line per result."""
+def print_results(args: argparse.Namespace, inputs: Sequence, results: Any, render: Render) -> None:
+    """Each input and its rendered results at a terminal, else one JSON line per result.
+
+    `results` is a pipeline's list, one per input (typed Any: a pipeline given one string, which
+    the commands never do, returns one result instead of a list).
+    """
     from bertkit.pipelines.textio import to_plain, write_jsonl
 
     if not prints_text(args):

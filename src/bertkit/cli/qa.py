@@ -30,14 +30,13 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bertkit.cli.output import print_results, render_qa
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import QaPipeline
     from bertkit.pipelines.textio import read_qa_inputs
 
     questions, contexts = read_qa_inputs(
         args.questions, args.context, args.context_file, args.input
     )
-    qa = pipeline(
-        "qa",
+    qa = QaPipeline(
         args.model,
         stride=args.stride,
         max_answer_length=args.max_answer_length,

@@ -70,10 +70,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.model is None:
         raise BertkitError("search --corpus needs --model DIR")
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import SearchPipeline
 
-    search = pipeline(
-        "search",
+    search = SearchPipeline(
         args.model,
         corpus=args.corpus,
         use_cache=args.use_cache,

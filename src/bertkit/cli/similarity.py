@@ -23,7 +23,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from bertkit.cli.output import print_results, render_similarity
     from bertkit.errors import BertkitError
-    from bertkit.pipelines import pipeline
+    from bertkit.pipelines import SimilarityPipeline
     from bertkit.pipelines.textio import read_inputs, split_pairs
 
     if args.texts and len(args.texts) != 2:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         texts, pairs = split_pairs(read_inputs(None, args.input), args.input)
         if pairs is None:
             raise BertkitError(f"{args.input}: expected lines of text<TAB>pair")
-    similarity = pipeline("similarity", args.model, pooling=args.pooling, **pipeline_options(args))
+    similarity = SimilarityPipeline(args.model, pooling=args.pooling, **pipeline_options(args))
     scores = similarity(texts, pairs)
     print_results(args, list(zip(texts, pairs, strict=True)), scores, render_similarity)
     return 0
