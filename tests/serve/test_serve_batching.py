@@ -1,10 +1,13 @@
 """Concurrent requests are batched together, and each result equals the input run alone."""
 
 import re
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
+import pytest
 
 from bertkit.pipelines import pipeline
 
@@ -34,6 +37,8 @@ def batch_sizes(server, batcher: str) -> tuple[int, int]:
     text = httpx.get(server.url + "/metrics").text
     count = re.search(rf'bertkit_batch_size_count{{batcher="{batcher}"}} (\d+)', text)
     total = re.search(rf'bertkit_batch_size_sum{{batcher="{batcher}"}} ([\d.]+)', text)
+    if count is None:
+        return 0, 0
     return int(count.group(1)), int(float(total.group(1)))
 
 
@@ -78,3 +83,28 @@ def test_concurrent_ner_equals_each_text_alone(server, tiny_dirs):
 
     with ThreadPoolExecutor(16) as pool:
         assert list(pool.map(one, SENTENCES)) == alone
+
+
+def test_a_request_whose_client_left_is_dropped_before_the_model(server):
+    """While a big MiniLM batch holds the model thread, a client queues inputs for the tiny
+    masked LM and hangs up; they must never run."""
+    before = batch_sizes(server, "mlm/embed")
+    big = {"inputs": ["a long sentence to keep the model busy " * 30] * 32, "model": "minilm"}
+    busy = threading.Thread(
+        target=lambda: httpx.post(server.url + "/embed", json=big | {"truncate": True}, timeout=300)
+    )
+    busy.start()
+    deadline = time.monotonic() + 60
+    while "bertkit_requests_in_flight 0" in httpx.get(server.url + "/metrics").text:
+        assert time.monotonic() < deadline, "the big request never started"
+        time.sleep(0.01)
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(
+            server.url + "/embed", json={"inputs": ["left"] * 3, "model": "mlm"}, timeout=0.3
+        )
+    busy.join()
+    time.sleep(0.5)
+    assert batch_sizes(server, "mlm/embed") == before
+    later = httpx.post(server.url + "/embed", json={"inputs": "here", "model": "mlm"}, timeout=60)
+    assert later.status_code == 200
+    assert batch_sizes(server, "mlm/embed")[1] == before[1] + 1

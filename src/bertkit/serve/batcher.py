@@ -1,10 +1,11 @@
 """Dynamic batching: requests wait in a queue, one batcher per (model, task) forms batches.
 
-A batch is built around the oldest waiting input (so none starves) from the inputs closest to it
-in length (so it pads little), while (inputs x longest) stays within the token budget, as TEI's
-`--max-batch-tokens`. The model runs in a worker thread (torch releases the GIL), so the event loop
-keeps accepting and tokenizing while a batch computes; inputs whose client has gone are dropped
-before they reach the model. The model sees each input alone or padded among others: the
+A batch is built when the model thread is free (the batchers share one gate), around the oldest
+waiting input (so none starves) from the inputs closest to it in length (so it pads little),
+while (inputs x longest) stays within the token budget, as TEI's `--max-batch-tokens`. The model
+runs in a worker thread (torch releases the GIL), so the event loop keeps accepting and
+tokenizing while a batch computes; inputs whose client has gone are dropped before they reach
+the model. The model sees each input alone or padded among others: the
 pipelines mask padding, so an input's result does not depend on its batch-mates.
 """
 
@@ -51,8 +52,10 @@ class Batcher:
         max_batch_tokens: int,
         executor: Executor,
         metrics: Metrics,
+        gate: asyncio.Lock | None = None,
     ):
         self.name = name
+        self.gate = gate or asyncio.Lock()  # held while a batch is formed and run
         self.run = run
         self.max_batch_tokens = max_batch_tokens
         self.executor = executor
@@ -82,6 +85,7 @@ class Batcher:
         self.metrics.queue_depth[self.name] = len(self.pending)
         self.wakeup.set()
         results = asyncio.gather(*(job.future for job in jobs))
+        results.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: no log
         watch = asyncio.ensure_future(wait_disconnect(request)) if request else None
         try:
             if watch is not None:
@@ -118,37 +122,39 @@ class Batcher:
         return [live[i] for i in sorted(chosen)]
 
     async def loop(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await self.wakeup.wait()
-            batch = self.take_batch()
-            self.metrics.queue_depth[self.name] = len(self.pending)
-            if not batch:
-                self.wakeup.clear()
-                continue
-            start = time.perf_counter()
-            for job in batch:
-                job.queue_time = start - job.enqueued
-            try:
-                results = await loop.run_in_executor(
-                    self.executor, self.run, [job.item for job in batch]
-                )
-            except Exception as error:  # one failing batch fails only its own requests
-                logger.exception("%s: a batch of %d inputs failed", self.name, len(batch))
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(
-                            ApiError(500, f"inference failed: {error}", "backend")
-                        )
-                continue
-            elapsed = time.perf_counter() - start
-            self.metrics.observe_batch(
-                self.name, len(batch), len(batch) * max(j.num_tokens for j in batch), elapsed
+            async with self.gate:
+                await self.run_one_batch()
+
+    async def run_one_batch(self) -> None:
+        batch = self.take_batch()
+        self.metrics.queue_depth[self.name] = len(self.pending)
+        if not batch:
+            self.wakeup.clear()
+            return
+        start = time.perf_counter()
+        for job in batch:
+            job.queue_time = start - job.enqueued
+        loop = asyncio.get_running_loop()
+        try:
+            results = await loop.run_in_executor(
+                self.executor, self.run, [job.item for job in batch]
             )
-            for job, result in zip(batch, results, strict=True):
-                job.inference_time = elapsed
+        except Exception as error:  # one failing batch fails only its own requests
+            logger.exception("%s: a batch of %d inputs failed", self.name, len(batch))
+            for job in batch:
                 if not job.future.done():
-                    job.future.set_result(result)
+                    job.future.set_exception(ApiError(500, f"inference failed: {error}", "backend"))
+            return
+        elapsed = time.perf_counter() - start
+        self.metrics.observe_batch(
+            self.name, len(batch), len(batch) * max(j.num_tokens for j in batch), elapsed
+        )
+        for job, result in zip(batch, results, strict=True):
+            job.inference_time = elapsed
+            if not job.future.done():
+                job.future.set_result(result)
 
 
 async def wait_disconnect(request: Request) -> None:

@@ -5,6 +5,7 @@ serves predict and rerank; a token classifier NER; a QA model QA. Each (model, t
 its own batcher; its `run_*` function below is what the batcher calls in the model thread.
 """
 
+import asyncio
 import logging
 from concurrent.futures import Executor
 from pathlib import Path
@@ -35,6 +36,19 @@ ROUTE_TASKS = {
 }
 
 
+def served_tasks(path: Path) -> tuple[list[str], bool]:
+    """The tasks to load for a directory, and whether its layout told them; a directory that
+    `describe_model_dir` cannot read (an exported ONNX one) tries every task's pipeline."""
+    try:
+        info = describe_model_dir(path)
+    except (BertkitError, OSError):
+        return list(RUNNERS), False
+    tasks = tasks_for(info)
+    if not tasks:
+        raise BertkitError(f"{path}: a {info['architecture']} cannot be served")
+    return tasks, True
+
+
 def tasks_for(info: dict) -> list[str]:
     """The tasks a model directory can serve, from its architecture and heads."""
     if info["architecture"] in HEAD_TASKS:
@@ -50,7 +64,7 @@ def run_embed(pipe, texts: list[str]) -> list:
 
 def run_classify(pipe, items: list[tuple[str, str | None]]) -> list:
     """Every label of each text (or pair), best first; texts with and without pairs may mix."""
-    k = pipe.model.config.num_labels
+    k = pipe.config.num_labels
     results: list = [None] * len(items)
     for has_pair in (False, True):
         rows = [i for i, (_, pair) in enumerate(items) if (pair is not None) == has_pair]
@@ -94,10 +108,6 @@ class ServedModel:
     def __init__(self, name: str, path: Path, settings: ServeSettings):
         self.name = name
         self.path = Path(path)
-        self.info = describe_model_dir(self.path)
-        tasks = tasks_for(self.info)
-        if not tasks:
-            raise BertkitError(f"{path}: a {self.info['architecture']} cannot be served")
         options = dict(
             device=settings.device,
             dtype=settings.dtype,
@@ -106,14 +116,28 @@ class ServedModel:
             progress=False,
         )
         self.pipelines: dict[str, Pipeline] = {}
+        tasks, is_known = served_tasks(self.path)
+        errors = []
         for task in tasks:
             extra = {"normalize": False} if task == "embed" else {}  # per request instead
-            self.pipelines[task] = pipeline(task, self.path, **options, **extra)
-        self.tokenizer = next(iter(self.pipelines.values())).tokenizer
+            try:
+                self.pipelines[task] = pipeline(task, self.path, **options, **extra)
+            except BertkitError as error:
+                if is_known and task != "fill-mask":  # fill-mask only if the head is there
+                    raise
+                errors.append(error)
+        if not self.pipelines:
+            raise errors[0] if errors else BertkitError(f"{path}: nothing to serve")
+        first = next(iter(self.pipelines.values()))
+        self.info = first.info
+        self.tokenizer = first.tokenizer
         self.batchers: dict[str, Batcher] = {}
-        logger.info("%s: %s serving %s", name, self.info["architecture"], ", ".join(tasks))
+        architecture = self.info.get("architecture")
+        logger.info("%s: %s serving %s", name, architecture, ", ".join(self.pipelines))
 
-    def start(self, executor: Executor, metrics: Metrics, max_batch_tokens: int) -> None:
+    def start(
+        self, executor: Executor, metrics: Metrics, max_batch_tokens: int, gate: asyncio.Lock
+    ) -> None:
         for task, pipe in self.pipelines.items():
             run = RUNNERS[task]
             batcher = Batcher(
@@ -122,6 +146,7 @@ class ServedModel:
                 max_batch_tokens,
                 executor,
                 metrics,
+                gate,
             )
             batcher.start()
             self.batchers[task] = batcher
@@ -135,7 +160,7 @@ class ServedModel:
         if task not in self.pipelines:
             served = ", ".join(self.pipelines)
             raise invalid(
-                f"model '{self.name}' ({self.info['architecture']}) cannot serve {task}; "
+                f"model '{self.name}' ({self.info.get('architecture')}) cannot serve {task}; "
                 f"it serves: {served}"
             )
         return self.pipelines[task]

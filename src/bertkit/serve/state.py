@@ -26,10 +26,12 @@ class ServerState:
         self.metrics = Metrics()
         # One model thread: on CPU, torch's own threads already use every core for one batch.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        # Held by the batcher whose batch runs: batches form only when the thread is free.
+        self.gate = asyncio.Lock()
 
     async def start(self) -> None:
         for model in self.models.values():
-            model.start(self.executor, self.metrics, self.settings.max_batch_tokens)
+            model.start(self.executor, self.metrics, self.settings.max_batch_tokens, self.gate)
 
     async def stop(self) -> None:
         for model in self.models.values():

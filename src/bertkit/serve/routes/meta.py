@@ -66,17 +66,18 @@ async def info(request: Request):
     settings = state.settings
     models = []
     for model in state.models.values():
+        config = next(iter(model.pipelines.values())).config
         entry = {
             "name": model.name,
             "path": str(model.path),
-            "architecture": model.info["architecture"],
+            "architecture": model.info.get("architecture"),
             "tasks": list(model.pipelines),
             "max_input_length": {t: p.max_length for t, p in model.pipelines.items()},
-            "hidden_size": model.info["hidden_size"],
-            "layers": model.info["layers"],
+            "hidden_size": config.hidden_size,
+            "layers": config.num_hidden_layers,
         }
-        if "labels" in model.info:
-            entry["labels"] = model.info["labels"]
+        if "classify" in model.pipelines or "ner" in model.pipelines:
+            entry["labels"] = [config.id2label[i] for i in sorted(config.id2label)]
         models.append(entry)
     content = {
         "version": bertkit.__version__,

@@ -73,9 +73,9 @@ async def rerank(request: Request):
     model = state.model(data)
     if "classify" in model.pipelines:
         pipe = model.pipeline("classify")
-        if pipe.model.config.num_labels != 1:
+        if pipe.config.num_labels != 1:
             raise invalid(
-                f"model '{model.name}' has {pipe.model.config.num_labels} labels; reranking "
+                f"model '{model.name}' has {pipe.config.num_labels} labels; reranking "
                 "needs a cross-encoder with one output"
             )
         items = [(query, t) for t in texts]

@@ -1,0 +1,78 @@
+"""The batcher alone (no HTTP): token budget, oldest first, a failing batch fails only its own
+inputs, and inputs whose client has gone never reach the model."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bertkit.serve.batcher import Batcher, Job
+from bertkit.serve.errors import ApiError
+from bertkit.serve.metrics import Metrics
+
+
+def make_batcher(run, budget: int) -> Batcher:
+    return Batcher("test", run, budget, ThreadPoolExecutor(1), Metrics())
+
+
+def test_batches_stay_within_the_token_budget_around_the_oldest_input():
+    async def scenario():
+        batcher = make_batcher(lambda items: items, budget=40)
+        loop = asyncio.get_running_loop()
+        for n in (10, 30, 9, 11, 10):
+            batcher.pending.append(Job(n, n, loop.create_future()))
+        first = [job.num_tokens for job in batcher.take_batch()]
+        second = [job.num_tokens for job in batcher.take_batch()]
+        return first, second, [job.num_tokens for job in batcher.pending]
+
+    first, second, left = asyncio.run(scenario())
+    # Around the oldest (10): 10, 10, 9 fit (3 x 10 = 30 <= 40); 11 would make 4 x 11 = 44.
+    assert first == [10, 9, 10]
+    assert second == [30] and left == [11]
+
+
+def test_a_failing_batch_fails_only_its_own_requests():
+    calls = []
+
+    def run(items):
+        calls.append(list(items))
+        if "bad" in items:
+            raise RuntimeError("boom")
+        return [item.upper() for item in items]
+
+    async def scenario():
+        batcher = make_batcher(run, budget=10)  # 10 tokens: one input per batch
+        batcher.start()
+        good = batcher.submit(None, ["good"], [8])
+        bad = batcher.submit(None, ["bad"], [8])
+        results = await asyncio.gather(good, bad, return_exceptions=True)
+        await batcher.stop()
+        return results
+
+    (values, _), error = asyncio.run(scenario())
+    assert values == ["GOOD"]
+    assert isinstance(error, ApiError) and error.status == 500 and "boom" in error.message
+    assert calls == [["good"], ["bad"]]
+
+
+def test_inputs_of_a_client_that_left_never_reach_the_model():
+    seen = []
+
+    def run(items):
+        seen.extend(items)
+        return items
+
+    async def scenario():
+        batcher = make_batcher(run, budget=100)
+        waiting = asyncio.ensure_future(batcher.submit(None, ["gone-1", "gone-2"], [5, 5]))
+        await asyncio.sleep(0)  # queued, the batcher not started yet
+        waiting.cancel()  # what a disconnect does to the request's wait
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        batcher.start()
+        values, _ = await batcher.submit(None, ["stays"], [5])
+        await batcher.stop()
+        return values
+
+    assert asyncio.run(scenario()) == ["stays"]
+    assert seen == ["stays"]
