@@ -244,3 +244,24 @@ def test_mlm_objective_trains_and_saves_no_nsp_head(tiny_model_config, tmp_path)
     with pytest.raises(BertkitError, match="--objective mlm"):
         pretrain(PretrainConfig(data=str(tmp_path / "data"), model=str(tiny_model_config)),
                  train_config)  # fmt: skip
+
+
+def test_training_the_heads_only_leaves_the_encoder_as_it_was(
+    tiny_data, tiny_model_config, tmp_path
+):
+    run_pretrain(tiny_data, tiny_model_config, tmp_path / "first", max_steps=2)
+    config = PretrainConfig(
+        data=str(tiny_data), init_from=str(tmp_path / "first" / "model"), train_heads_only=True
+    )
+    train_config = TrainConfig(
+        out_dir=str(tmp_path / "heads"), max_steps=3, batch_size=4, lr=1e-2, progress=False
+    )
+    pretrain(config, train_config)
+    before, after = weights(tmp_path / "first"), weights(tmp_path / "heads")
+    assert before.keys() == after.keys()
+    encoder = [k for k in before if k.startswith("bert.")]
+    heads = [k for k in before if k.startswith("cls.") and "decoder" not in k]
+    assert encoder and heads
+    for key in encoder:  # the embeddings too, though the decoder shares them
+        assert torch.equal(before[key], after[key]), key
+    assert any(not torch.equal(before[key], after[key]) for key in heads)

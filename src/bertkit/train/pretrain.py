@@ -43,6 +43,7 @@ class PretrainConfig:
     init_from: str | None = None  # continue pretraining this BERT model directory (its weights)
     objective: str = "mlm_nsp"  # mlm_nsp: BERT's MLM + NSP; mlm: MLM only (RoBERTa, MosaicBERT)
     mlm_probability: float | None = None  # share of tokens masked; None: the data's (0.15)
+    train_heads_only: bool = False  # freeze the encoder: fit a fresh head first (LP-FT)
     attn_backend: str = "sdpa"  # sdpa (runs unpadded) or eager (the padded reference)
     eval_batch_size: int = 64  # sequences per evaluation batch
 
@@ -171,6 +172,10 @@ def pretrain(
 
     seed_everything(train_config.seed)  # identical initial weights in every process
     model = build_model(config, architecture)
+    if config.train_heads_only:
+        # Kumar et al. 2022 (LP-FT): a random head's gradients would distort pretrained features;
+        # fitting the head alone first is also ~3x cheaper a step (no backward through the encoder).
+        model.bert.requires_grad_(False)
     log.info(
         "pretraining a %s-parameter BERT%s (%s) on %d instances (%d held out)",
         f"{model.num_parameters():,}",
