@@ -86,7 +86,12 @@ def prepare_pretraining(
             raise BertkitError(f"{path}: no such corpus file")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / INDEX_FILE).unlink(missing_ok=True)  # the folder is incomplete until we finish
-    for stale in [*out_dir.glob("train-*.bin"), *out_dir.glob("eval-*.bin")]:
+    # Shards of an earlier run, and temporary files of one killed while writing.
+    for stale in [
+        *out_dir.glob("train-*.bin"),
+        *out_dir.glob("eval-*.bin"),
+        *out_dir.glob(".*.tmp-*"),
+    ]:
         stale.unlink()
     tokenizer.save_pretrained(out_dir)
 
