@@ -14,12 +14,14 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 from torch import nn
 
 from bertkit.data.stream import ShuffledBatches
 from bertkit.errors import BertkitError
 from bertkit.files import write_json
+from bertkit.model.pretrained import PreTrainedBert
 from bertkit.tasks import task as shared
 from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.diagnose import diagnose
@@ -101,13 +103,13 @@ class KeepBest:
     def __call__(self, model: nn.Module) -> dict[str, float]:
         self.evaluations += 1
         metrics, _ = self.task.score(model, self.split, self.tokenizer.pad_token_id)
-        flat = {k: v for k, v in metrics.items() if isinstance(v, float | int)}
+        flat: dict[str, float] = {k: v for k, v in metrics.items() if isinstance(v, float | int)}
         if self.metric not in flat:
             raise BertkitError(f"metric {self.metric!r} is not one of {sorted(flat)}")
         if not self.best_metrics or flat[self.metric] > self.best_metrics[self.metric]:
             self.best_metrics, self.best_evaluation = metrics, self.evaluations
             out = Path(self.task.config.out)
-            model.save_pretrained(out)
+            cast(PreTrainedBert, model).save_pretrained(out)
             self.tokenizer.save_pretrained(out)
             record = {**metrics, **self.summary, "evaluation": self.evaluations}
             write_json(out / "eval.json", record)

@@ -114,7 +114,8 @@ def encode_sentences(
                 cache[word] = tokenizer.encode(word, add_special_tokens=False).input_ids
             pieces.append(cache[word][:room])  # a single word longer than an input is cut
         for start, stop in split_words([len(p) for p in pieces], room):
-            ids, labels, word_ids = [cls], [IGNORE], [None]
+            ids, labels = [cls], [IGNORE]
+            word_ids: list[int | None] = [None]
             for w in range(start, stop):
                 ids += pieces[w]
                 labels += [label2id.get(sentence.tags[w], IGNORE)] + [IGNORE] * (len(pieces[w]) - 1)
