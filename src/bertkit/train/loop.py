@@ -29,15 +29,18 @@ As in nanoGPT's train.py and cramming's pretrain.py, resume, evaluation and stop
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, cast
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel as DDP
 
 from bertkit.errors import BertkitError
+from bertkit.model.pretrained import PreTrainedBert
 from bertkit.train.checkpoint import (
     checkpoint_path,
     latest_checkpoint,
@@ -52,11 +55,19 @@ from bertkit.train.metrics import MetricsLog
 from bertkit.train.optim import build_optimizer, build_scheduler
 from bertkit.train.rng import seed_everything
 from bertkit.train.signals import StopSignals
-from bertkit.train.state import Best, TrainClock, TrainState
+from bertkit.train.state import Best, Stateful, TrainClock, TrainState
 
 log = logging.getLogger(__name__)
 
 Batch = dict[str, torch.Tensor]
+
+
+class BatchStream(Stateful, Protocol):
+    """Endless micro-batches whose position is saved in checkpoints (e.g. ShuffledBatches)."""
+
+    def __iter__(self) -> Iterator[Batch]: ...
+
+
 StepFn = Callable[[nn.Module, Batch, dict[str, float]], tuple[torch.Tensor, dict[str, float]]]
 
 
@@ -94,7 +105,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 def train(
     model: nn.Module,
     config: TrainConfig,
-    batches: Iterable[Batch],
+    batches: BatchStream,
     step: StepFn,
     *,
     count: Callable[[Batch], dict[str, float]] = count_examples,
@@ -157,7 +168,7 @@ def train(
                     progress.set_postfix(loss=f"{last_train['loss']:.4f}")
             is_eval_due = config.eval_every and state.step % config.eval_every == 0
             if evaluate is not None and (is_eval_due or (stop and not stop.is_preempted)):
-                last_eval = run_evaluation(state, runtime, metrics, out_dir)
+                last_eval = run_evaluation(state, evaluate, runtime, metrics, out_dir)
             if stop or (config.save_every and state.step % config.save_every == 0):
                 last_saved = save(state, out_dir / "checkpoints", config.keep_last, runtime.info)
     progress.close()
@@ -174,7 +185,7 @@ def train(
         best_step=state.best.step,
         stopped=stop.why,
         is_preempted=stop.is_preempted,
-        lr=state.scheduler.get_last_lr()[0],
+        lr=float(state.scheduler.get_last_lr()[0]),
     )
 
 
@@ -203,7 +214,7 @@ class Runtime:
         if self.info.world_size == 1:
             return model
         device_ids = [self.device.index] if self.device.type == "cuda" else None
-        return nn.parallel.DistributedDataParallel(model, device_ids=device_ids)
+        return DDP(model, device_ids=device_ids)
 
 
 def restore(state: TrainState, ckpt_dir: Path, resume: bool) -> Path | None:
@@ -258,7 +269,7 @@ def accumulate(
     for i, batch in enumerate(window):
         is_last = i == len(window) - 1
         # Gradients are all-reduced once per optimizer step, on the last micro-batch.
-        sync = nullcontext() if is_last or world_size == 1 else ddp_model.no_sync()
+        sync = nullcontext() if is_last or world_size == 1 else cast(DDP, ddp_model).no_sync()
         with sync:
             with runtime.autocast():
                 loss, step_metrics = step(ddp_model, batch, totals)
@@ -299,20 +310,24 @@ def stop_reason(
 
 
 def run_evaluation(
-    state: TrainState, runtime: Runtime, metrics: MetricsLog | None, out_dir: Path
+    state: TrainState,
+    evaluate: Callable[[nn.Module], dict[str, float]],
+    runtime: Runtime,
+    metrics: MetricsLog | None,
+    out_dir: Path,
 ) -> dict:
     """`evaluate` in eval mode; log it, and save the model to out_dir/best when it is the best."""
     model = state.model
     model.eval()
     with torch.no_grad(), runtime.autocast():
-        results = {k: float(v) for k, v in state.evaluate(model).items()}
+        results = {k: float(v) for k, v in evaluate(model).items()}
     model.train()
     record = {"split": "eval", "step": state.step, **results}
     if metrics is not None:
         metrics.log(record)
         metrics.plot()
     if state.best.update(results, state.step) and runtime.info.is_main:
-        model.save_pretrained(out_dir / "best")
+        cast(PreTrainedBert, model).save_pretrained(out_dir / "best")
         log.info("step %d: best %s so far (%.4f)", state.step, state.best.metric, state.best.value)
     return record
 

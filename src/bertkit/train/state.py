@@ -7,7 +7,9 @@ fine-tuned model so far). Loading it back makes the run continue as if never sto
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -15,6 +17,15 @@ from torch import nn
 from bertkit.errors import BertkitError
 from bertkit.train.dist import DistInfo, all_gather_object, all_reduce_sum
 from bertkit.train.rng import get_rng_state, set_rng_state
+
+
+@runtime_checkable
+class Stateful(Protocol):
+    """What a checkpoint can save and restore besides torch's objects (the data position, ...)."""
+
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: dict) -> None: ...
 
 
 @dataclass
@@ -66,8 +77,8 @@ class TrainState:
     model: nn.Module
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
-    batches: object  # has state_dict() / load_state_dict(): the data position
-    evaluate: object | None  # saved too when it has state_dict() / load_state_dict()
+    batches: Stateful  # the data position
+    evaluate: Callable[[nn.Module], dict[str, float]] | None  # saved too when it is Stateful
     best: Best
     clock: TrainClock
     step: int = 0
@@ -84,7 +95,7 @@ class TrainState:
             "best_value": self.best.value,
             "best_step": self.best.step,
             "elapsed": self.clock.tick(),
-            "evaluate": self.evaluate.state_dict() if _has_state(self.evaluate) else None,
+            "evaluate": self.evaluate.state_dict() if isinstance(self.evaluate, Stateful) else None,
         }
 
     def load_state_dict(self, state: dict, info: DistInfo, source: str) -> None:
@@ -101,9 +112,5 @@ class TrainState:
         self.step = state["step"]
         self.best.value, self.best.step = state["best_value"], state["best_step"]
         self.clock.previous = state.get("elapsed", 0.0)
-        if _has_state(self.evaluate) and state.get("evaluate") is not None:
+        if isinstance(self.evaluate, Stateful) and state.get("evaluate") is not None:
             self.evaluate.load_state_dict(state["evaluate"])
-
-
-def _has_state(obj) -> bool:
-    return hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict")
