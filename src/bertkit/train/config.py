@@ -16,7 +16,7 @@ BEST_MODES = ("max", "min")
 class TrainConfig:
     out_dir: str = "runs/run"  # run folder: metrics.jsonl, loss.png, checkpoints/
     max_steps: int = 1000  # optimizer steps in the whole run (the schedule decays to 0 there)
-    time_limit_minutes: float = 0.0  # stop early (evaluate, save) after this long; 0: no limit
+    time_limit_minutes: float = 0.0  # stop after this long (resumes count), lr decayed to 0; 0: off
     batch_size: int = 32  # sequences per micro-batch per process
     grad_accum_steps: int = 1  # micro-batches per optimizer step
     lr: float = 1e-4  # peak learning rate
