@@ -92,6 +92,7 @@ def test_demo_runs_every_step_at_a_tiny_scale(tmp_path, minilm_dir, caplog):
     for run in ("scratch", "adapted"):
         for name in ("data/index.json", "pretrain/model/config.json", "pretrain/loss.png"):
             assert (out / run / name).exists(), f"{run}/{name}"
+    assert (out / "adapted" / "head" / "model" / "model.safetensors").exists()  # LP, then FT
     assert len((out / "passages.txt").read_text().splitlines()) == 120
     assert [row["expected"] for row in result.fill_mask][:2] == ["list", "exist"]
     for row in result.fill_mask:
@@ -109,6 +110,7 @@ def test_demo_runs_every_step_at_a_tiny_scale(tmp_path, minilm_dir, caplog):
         assert numbers["steps"] == 3 and 0 <= numbers["held_out"]["mlm_acc"] <= 1
         assert 0 < numbers["most_frequent_acc"] < 1
         assert "held-out MLM accuracy" in caplog.text
+    assert len(result.pretrained) == 3  # from scratch, MiniLM's head alone, MiniLM continued
     saved = json.loads((out / "demo.json").read_text())
     steps = ("corpus", "scratch", "adapted", "fill_mask", "search")
     assert set(saved["seconds"]) == set(steps)
