@@ -39,7 +39,7 @@ from bertkit.pipelines.embed import EmbedPipeline, unit
 
 REPO = Path(__file__).resolve().parents[1]
 DEPTH = 100  # candidates of each ranking before fusion
-EF_SEARCH = (16, 32, 64, 96, 128, 256)
+EF_SEARCH = (16, 32, 64, 128, 256, 512)
 
 
 def squad(path: Path) -> tuple[list[dict], list[str], np.ndarray]:
@@ -229,13 +229,12 @@ def scale(args, passage_vectors, question_vectors, count: int, rng) -> dict:
     before, start = rss_bytes(), time.perf_counter()
     hnsw = new_index("hnsw", d, spec)
     add_vectors(hnsw, vectors, keys)
-    build_s = time.perf_counter() - start
-    del vectors
+    build_s, memory = time.perf_counter() - start, rss_bytes() - before
     result["hnsw"] = {
         "M": spec.hnsw_m,
         "ef_construction": spec.ef_construction,
         "build_s": build_s,
-        "memory_mb": (rss_bytes() - before) / 2**20,
+        "memory_mb": memory / 2**20,
         "file_mb": index_file_bytes(hnsw, args.cache) / 2**20,
         "by_ef_search": [],
     }
@@ -267,9 +266,11 @@ def main() -> None:
     parser.add_argument("--model", help="embedding model (default: the MiniLM package)")
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "bench_search")
     parser.add_argument("--quick", action="store_true", help="1,000 questions, 10^5 vectors")
-    parser.add_argument("--scales", default="100000,1000000", help="vector counts, comma-separated")
+    parser.add_argument(
+        "--scales", default="100000,1000000", help="vector counts, comma-separated ('' for none)"
+    )
     parser.add_argument("--queries", type=int, default=1000, help="queries per scale")
-    parser.add_argument("--flat-queries", type=int, default=200, help="queries timed on flat")
+    parser.add_argument("--flat-queries", type=int, default=100, help="queries timed on flat")
     parser.add_argument("--noise", type=float, default=0.5, help="norm of the noise per copy")
     parser.add_argument("--hnsw-m", type=int, default=VectorSpec().hnsw_m)
     parser.add_argument("--ef-construction", type=int, default=VectorSpec().ef_construction)
@@ -317,7 +318,9 @@ def main() -> None:
         print(json.dumps(result["quality"], indent=1), flush=True)
     rng = np.random.default_rng(0)
     result["scale"] = [
-        scale(args, passage_vectors, question_vectors, int(n), rng) for n in args.scales.split(",")
+        scale(args, passage_vectors, question_vectors, int(n), rng)
+        for n in args.scales.split(",")
+        if n.strip()
     ]
     result["machine"]["load_average_end"] = os.getloadavg()
     write_json(args.out, result)

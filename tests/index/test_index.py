@@ -241,7 +241,7 @@ def test_rerank_reorders_the_first_stage_by_the_cross_encoder(
 
 
 def test_minilm_index_finds_the_paragraph_of_a_question(minilm_dir, squad_paragraphs, tmp_path):
-    rows = squad_paragraphs[:60]
+    rows = squad_paragraphs[:40]
     out = tmp_path / "index"
     build_index(minilm_dir, [write_jsonl(tmp_path / "a.jsonl", rows)], out, use_bm25=True)
     searcher = IndexSearcher(out)

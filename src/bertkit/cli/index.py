@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
     build.add_argument("--flat-max", type=int, help="see --kind (default: 100000)")
     build.add_argument("--hnsw-m", type=int, help="HNSW neighbours per node (default: 32)")
     build.add_argument("--ef-construction", type=int, help="HNSW build candidates (default: 80)")
-    build.add_argument("--ef-search", type=int, help="HNSW search candidates (default: 96)")
+    build.add_argument("--ef-search", type=int, help="HNSW search candidates (default: 128)")
     build.add_argument("--bm25", action="store_true", help="keep a BM25 index for hybrid search")
     build.add_argument("--pooling", choices=("mean", "cls", "max"), help="how tokens are pooled")
     build.add_argument("--max-length", type=int, help="tokens per passage (default: the model's)")

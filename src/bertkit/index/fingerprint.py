@@ -13,7 +13,7 @@ from bertkit.pipelines.embed import EmbedPipeline
 
 VERSION = "1"  # bump when the embedding code changes its numbers
 MODEL_FILES = ("config.json", "vocab.txt")
-WEIGHT_SUFFIXES = (".safetensors", ".bin")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx")
 
 
 def embedding_options(embed: EmbedPipeline) -> dict:

@@ -27,7 +27,7 @@ class VectorSpec:
     flat_max: int = 100_000  # vectors an exact index holds before "auto" switches to HNSW
     hnsw_m: int = 32  # graph neighbours per node (HNSW's M)
     ef_construction: int = 80  # candidate list while inserting
-    ef_search: int = 96  # candidate list while searching (raised to k when smaller)
+    ef_search: int = 128  # candidate list while searching (raised to k when smaller)
 
     def __post_init__(self):
         if self.kind not in KINDS:
