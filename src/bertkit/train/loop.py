@@ -160,7 +160,8 @@ def train(
             stop = stop_reason(config, state, signals, runtime)
             _update_progress(progress, config, state, stop)
 
-            if state.step % config.log_every == 0 or stop:
+            # A preempted run logs on its usual steps only, so the resumed file reads as one run.
+            if state.step % config.log_every == 0 or (stop and not stop.is_preempted):
                 last_train = {"split": "train", "step": state.step, **interval.means(), "lr": lr}
                 interval = _Interval()
                 if metrics is not None:
