@@ -75,3 +75,17 @@ def test_mlm_only_recipe_from_the_command_line(tmp_path, capsys):
     assert "mlm_acc" in records[0] and not any("nsp_loss" in r for r in records)
     saved = json.loads((run / "config.json").read_text())["pretrain"]
     assert saved["objective"] == "mlm" and saved["mlm_probability"] == 0.3
+
+
+def test_prepare_takes_the_vocabulary_of_a_sentence_transformers_directory(tmp_path, capsys):
+    model = tmp_path / "st-model"
+    write_vocab(model / "0_Transformer")
+    modules = [{"idx": 0, "name": "0", "path": "0_Transformer",
+                "type": "sentence_transformers.models.Transformer"}]  # fmt: skip
+    (model / "modules.json").write_text(json.dumps(modules))
+    corpus = write_corpus(tmp_path / "corpus.txt", num_docs=10)
+    args = ["prepare-pretraining", "--corpus", str(corpus), "--vocab-from", str(model)]
+    assert main([*args, "--out", str(tmp_path / "data"), "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["train_instances"] > 0
+    vocab = (tmp_path / "data" / "vocab.txt").read_text()
+    assert vocab == (model / "0_Transformer" / "vocab.txt").read_text()

@@ -19,7 +19,9 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--corpus", nargs="+", required=True, help="text files (.gz accepted)")
     parser.add_argument(
-        "--vocab-from", required=True, help="a model/tokenizer directory or a vocab.txt"
+        "--vocab-from",
+        required=True,
+        help="a model/tokenizer directory (sentence-transformers too) or a vocab.txt",
     )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -29,12 +31,18 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     from bertkit.data.prepare import PrepareConfig, prepare_pretraining
+    from bertkit.interop.checkpoint import find_model_dir
     from bertkit.tokenizer import WordPieceTokenizer
 
     config = config_from_args(PrepareConfig, args)
-    tokenizer = WordPieceTokenizer.from_pretrained(args.vocab_from)
+    vocab = Path(args.vocab_from)
+    # A sentence-transformers directory keeps its tokenizer in the Transformer module's folder.
+    tokenizer = WordPieceTokenizer.from_pretrained(
+        find_model_dir(vocab) if vocab.is_dir() else vocab
+    )
     summary = prepare_pretraining(
         args.corpus, tokenizer, args.out, config, progress=not args.no_progress
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from bertkit.data.dataset import PretrainingData
 from bertkit.data.masking import IGNORE_INDEX
 from bertkit.data.prepare import PrepareConfig, prepare_pretraining
+from bertkit.interop.checkpoint import find_model_dir
 from bertkit.tokenizer import WordPieceTokenizer, train_vocab
 from bertkit.train.config import TrainConfig
 from bertkit.train.pretrain import PretrainConfig, pretrain
@@ -130,7 +131,7 @@ def continued(
     """The corpus in `init_from`'s vocabulary -> MLM-only segments -> a fresh MLM head fitted on
     the frozen encoder (`head`), then the whole model trained on (`encoder`): LP-FT, Kumar et al.
     2022. Returns both runs: what the head alone reaches, and what continued pretraining adds."""
-    tokenizer = WordPieceTokenizer.from_pretrained(init_from)
+    tokenizer = WordPieceTokenizer.from_pretrained(find_model_dir(init_from))
     log.info("  pretraining data in its vocabulary: full-length MLM segments, no NSP")
     summary = prepare(corpus, tokenizer, out / "data", head, nsp=False)
     log.info("  %s training instances", f"{summary['train_instances']:,}")
