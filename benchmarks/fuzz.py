@@ -59,24 +59,7 @@ def run_file(path: str, examples: int, timeout: float) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=10_000, help="examples per fuzz test")
-    parser.add_argument("--only", default="", help="run the fuzz files whose path contains this")
-    parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per file")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "fuzz.json"))
-    args = parser.parse_args()
-    started, load_before = time.time(), os.getloadavg()
-    results = []
-    for path in [p for p in FUZZ_FILES if args.only in p]:
-        result = run_file(path, args.examples, args.timeout)
-        results.append(result)
-        cases = sum(sum(c.values()) for c in result["counts"].values())
-        print(
-            f"{path}: {cases} cases, {len(result['findings'])} findings, {result['seconds']} s, "
-            f"{result['pytest']}",
-            flush=True,
-        )
+def write_report(results: list[dict], args, started: float, load_before) -> None:
     readers: dict[str, dict] = {}
     for result in results:
         for reader, counts in result["counts"].items():
@@ -98,6 +81,28 @@ def main() -> None:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=10_000, help="examples per fuzz test")
+    parser.add_argument("--only", default="", help="run the fuzz files whose path contains this")
+    parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per file")
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "fuzz.json"))
+    args = parser.parse_args()
+    started, load_before = time.time(), os.getloadavg()
+    results = []
+    for path in [p for p in FUZZ_FILES if args.only in p]:
+        result = run_file(path, args.examples, args.timeout)
+        results.append(result)
+        cases = sum(sum(c.values()) for c in result["counts"].values())
+        print(
+            f"{path}: {cases} cases, {len(result['findings'])} findings, {result['seconds']} s, "
+            f"{result['pytest']}",
+            flush=True,
+        )
+        write_report(results, args, started, load_before)  # after each file: partial runs count
+    report = json.loads(Path(args.out).read_text())
     print(f"{report['total_cases']} cases, {len(report['findings'])} findings -> {args.out}")
 
 
