@@ -43,12 +43,11 @@ class AttentionModel:
         """Tokens and probabilities; an input over `max_tokens` is cut to it ("truncated": true
         and "num_tokens" says how many the whole input has)."""
         limit = min(max_tokens or self.max_tokens, self.max_tokens)
-        full = self.tokenizer.encode(text, pair)
-        encoding = (
-            full
-            if len(full.input_ids) <= limit
-            else self.tokenizer.encode(text, pair, max_length=limit)
-        )
+        pairs = None if pair is None else [pair]
+        (full,) = self.tokenizer.encode_batch([text], pairs)
+        encoding = full
+        if len(full.input_ids) > limit:
+            (encoding,) = self.tokenizer.encode_batch([text], pairs, max_length=limit)
         input_ids = torch.tensor([encoding.input_ids], device=self.device)  # (1, T)
         token_type_ids = torch.tensor([encoding.token_type_ids], device=self.device)
         with torch.inference_mode():

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from bertkit.errors import BertkitError
 from bertkit.explore.attention import AttentionModel
 from bertkit.explore.projection import EmbeddingMap, read_corpus, unit
-from bertkit.pipelines import EmbedPipeline, pipeline
+from bertkit.pipelines import EmbedPipeline
 
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 MAX_MAP_TEXTS = 2000
@@ -24,7 +24,7 @@ MAX_MATRIX_TEXTS = 32
 
 
 def static_text(name: str) -> str:
-    return resources.files("bertkit.explore").joinpath("static", name).read_text("utf-8")
+    return resources.files("bertkit.explore").joinpath("static").joinpath(name).read_text("utf-8")
 
 
 class AttentionRequest(BaseModel):
@@ -88,7 +88,7 @@ class Explorer:
         with self.lock:
             if name not in self.embedders:
                 try:
-                    self.embedders[name] = pipeline("embed", self.model_dirs[name], progress=False)
+                    self.embedders[name] = EmbedPipeline(self.model_dirs[name], progress=False)
                 except BertkitError as error:
                     raise HTTPException(422, f"model {name!r} cannot embed: {error}") from None
             return self.embedders[name](texts)

@@ -44,10 +44,9 @@ def texts(data: dict, field: str, max_items: int) -> tuple[list[str], bool]:
     return items, is_single
 
 
-def text(data: dict, field: str, required: bool = True) -> str | None:
+def text(data: dict, field: str) -> str:
+    """A required, non-blank string."""
     value = data.get(field)
-    if value is None and not required:
-        return None
     if not isinstance(value, str):
         raise invalid(f"'{field}' must be a string")
     if not value.strip():

@@ -44,13 +44,12 @@ async def predict(request: Request):
     truncate = body.flag(data, "truncate", False)
     model = state.model(data)
     pipe = model.pipeline("classify")
-    texts = [t for t, _ in items]
     lengths = []
     for has_pair in (False, True):  # the tokenizer takes pairs for all texts or none
         rows = [i for i, (_, p) in enumerate(items) if (p is not None) == has_pair]
         if rows:
-            pairs = [items[i][1] for i in rows] if has_pair else None
-            encodings = await state.encode(model, [texts[i] for i in rows], pairs)
+            pairs = [items[i][1] or "" for i in rows] if has_pair else None
+            encodings = await state.encode(model, [items[i][0] for i in rows], pairs)
             counts = check_lengths(encodings, pipe.max_length, truncate)
             lengths += list(zip(rows, counts, strict=True))
     ordered = [n for _, n in sorted(lengths)]
