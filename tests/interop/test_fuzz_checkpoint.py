@@ -70,7 +70,10 @@ def test_config_json_with_any_fields_or_bytes(saved, edits, raw):
 
 
 @FUZZ
-@given(cut=st.integers(0, 10**6), flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4))  # fmt: skip
+@given(
+    cut=st.integers(0, 10**6),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+)
 def test_truncated_or_flipped_weight_files(saved, cut, flips):
     config, weights = saved.config, saved.weights
     data = bytearray(weights[: cut % (len(weights) + 1)])
@@ -122,7 +125,12 @@ def test_sharded_index(saved, index, raw):
 
 
 @FUZZ
-@given(modules=json_values | st.lists(st.fixed_dictionaries({}, optional={"type": json_values, "path": json_values}), max_size=3))  # fmt: skip
+@given(
+    modules=json_values
+    | st.lists(
+        st.fixed_dictionaries({}, optional={"type": json_values, "path": json_values}), max_size=3
+    )
+)
 def test_sentence_transformers_modules_json(saved, modules):
     config, weights = saved.config, saved.weights
     directory = folder(json.dumps(config).encode(), weights)
