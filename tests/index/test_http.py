@@ -59,3 +59,22 @@ def test_a_body_that_is_not_json_is_400(client):
     headers = {"content-type": "application/json"}
     reply = client.post("/search", content=b"{not json", headers=headers)
     assert reply.status_code == 400
+
+
+def test_bertkit_serve_with_an_index_answers_post_search(searcher, tiny_embedder, tmp_path):
+    import httpx
+
+    from tests.serve.server import Server
+
+    args = ["--model", str(tiny_embedder), "--index", str(searcher.directory)]
+    server = Server(args, tmp_path / "serve.log")
+    try:
+        query = "Which team won?"
+        reply = httpx.post(server.url + "/search", json={"query": query, "k": 3}, timeout=60)
+        assert reply.status_code == 200, reply.text
+        assert [h["id"] for h in reply.json()["hits"]] == [h.id for h in searcher(query, k=3)]
+        assert httpx.post(server.url + "/search", json={"k": 3}, timeout=60).status_code == 422
+        embed = httpx.post(server.url + "/embed", json={"inputs": "x"}, timeout=60)
+        assert embed.status_code == 200  # the model routes are still there
+    finally:
+        assert server.stop() == 0

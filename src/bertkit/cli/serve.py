@@ -2,7 +2,8 @@
 
 Routes: /embed, /v1/embeddings, /predict, /rerank, /ner, /qa, /fill-mask, /tokenize, /health,
 /info, /metrics; the model directory decides which work. `--ui` adds the page at / (as
-`bertkit explore`). Needs the `serve` extra (fastapi, uvicorn).
+`bertkit explore`); `--index INDEX_DIR` adds POST /search over an index (`bertkit index`).
+Needs the `serve` extra (fastapi, uvicorn).
 """
 
 import argparse
@@ -48,6 +49,9 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--ui", action="store_true", help="also serve the explorer page at /")
     parser.add_argument("--corpus", help="with --ui: a text or TSV file for the embedding map")
+    parser.add_argument(
+        "--index", metavar="INDEX_DIR", help="also answer POST /search from this `bertkit index`"
+    )
     parser.set_defaults(run=run)
 
 
@@ -66,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     )
     models = load_models(args.model, settings)
     app = build_app(models, settings)
+    if args.index:
+        from bertkit.index import IndexSearcher
+        from bertkit.index.http import add_search_route
+
+        searcher = IndexSearcher(args.index, device=settings.device, dtype=settings.dtype)
+        add_search_route(app, searcher)
     if args.ui:
         from bertkit.explore import add_page
 
