@@ -1,5 +1,6 @@
-"""The explorer's server (`bertkit serve --ui`) over tiny task models and the real MiniLM, a
-labelled corpus for the map, and one headless Chromium shared by the page tests."""
+"""The explorer's server (`bertkit explore`, which is `bertkit serve --ui`) over tiny task
+models and the real MiniLM, a labelled corpus for the map, and one headless Chromium shared by
+the page tests."""
 
 import os
 import shutil
@@ -40,9 +41,9 @@ def ui_server(tmp_path_factory, minilm_dir, tiny_dirs, corpus_file):  # noqa: F8
     models = {"mlm": tiny_dirs["mlm"], "ner": tiny_dirs["ner"], "qa": tiny_dirs["qa"]}
     models |= {"classify": tiny_dirs["classify"], "minilm": minilm_dir}
     args = [arg for name, path in models.items() for arg in ("--model", f"{name}={path}")]
-    args += ["--ui", "--corpus", str(corpus_file)]
+    args += ["--corpus", str(corpus_file)]
     log = tmp_path_factory.mktemp("ui") / "server.log"
-    running = Server(args, log)
+    running = Server(args, log, command="explore")
     yield running
     assert running.stop() == 0, log.read_text()
 

@@ -144,3 +144,7 @@ def test_info_and_metrics_describe_the_server(server):
     assert 'bertkit_requests_total{route="/embed",status="200"}' in text
     assert 'bertkit_batch_size_count{batcher="minilm/embed"}' in text
     assert "# TYPE bertkit_request_duration_seconds histogram" in text
+
+
+def test_the_page_is_served_only_when_asked(server):
+    assert httpx.get(server.url + "/").status_code == 404
