@@ -78,7 +78,11 @@ class Explorer:
         name = self.name(request.model)
         with self.lock:
             if name not in self.attention_models:
-                self.attention_models[name] = AttentionModel(self.model_dirs[name], self.device)
+                try:
+                    model = AttentionModel(self.model_dirs[name], self.device)
+                except BertkitError as error:  # e.g. an exported ONNX directory
+                    raise HTTPException(422, f"no attention for model {name!r}: {error}") from None
+                self.attention_models[name] = model
             return self.attention_models[name](
                 request.text, request.pair, request.max_tokens, request.decimals
             )
