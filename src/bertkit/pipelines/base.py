@@ -147,9 +147,10 @@ class Pipeline:
         return [first[i] for i in range(len(texts))]
 
     def run_batches(
-        self, encodings: Sequence[Encoding], step: Callable[[dict[str, np.ndarray]], list]
+        self, encodings: Sequence, step: Callable[[dict[str, np.ndarray]], list]
     ) -> list:
-        """Run `step` on padded batches of `encodings`; its per-row results, in input order.
+        """Run `step` on padded batches of `encodings` (Encodings, or any rows with input_ids and
+        token_type_ids); its per-row results, in input order.
 
         `step` gets input_ids, token_type_ids and attention_mask, (B, T) int64 numpy arrays for
         `self.runtime.run`, and returns one result per row.

@@ -9,6 +9,7 @@ first word to the last character of their last word: `text[start:end]` is the en
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -112,6 +113,6 @@ class NerPipeline(Pipeline):
         if not chosen:
             return np.empty(0), [], []
         logits = np.stack([parts[k][1][t] for k, t in chosen])
-        word_ids = [parts[k][0].word_ids[t] for k, t in chosen]
+        word_ids = [cast(int, parts[k][0].word_ids[t]) for k, t in chosen]  # inside: not None
         offsets = [parts[k][0].offsets[t] for k, t in chosen]
         return logits, word_ids, offsets

@@ -13,6 +13,7 @@ import importlib.util
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -187,7 +188,10 @@ class OnnxRuntime:
                 else pooled here from `last_hidden_state`).
         """
         wanted = list(outputs)
-        pool_here = "sentence_embedding" in wanted and pooling != self.pooling
+        # None: the graph's own pooling, as the docstring says
+        pool_here = (
+            "sentence_embedding" in wanted and pooling is not None and pooling != self.pooling
+        )
         if pool_here:
             wanted = [n for n in wanted if n != "sentence_embedding"] + ["last_hidden_state"]
         missing = [n for n in dict.fromkeys(wanted) if n not in self.model.output_names]
@@ -198,8 +202,9 @@ class OnnxRuntime:
             )
         feed = {name: inputs[name].astype(np.int64, copy=False) for name in INPUT_NAMES}
         names = list(dict.fromkeys(wanted))
-        values = dict(zip(names, self.model.session.run(names, feed), strict=True))
-        if pool_here:
+        arrays = cast(list[np.ndarray], self.model.session.run(names, feed))  # dense outputs only
+        values = dict(zip(names, arrays, strict=True))
+        if pool_here and pooling is not None:
             values["sentence_embedding"] = pool_numpy(
                 values["last_hidden_state"], inputs["attention_mask"], pooling
             )

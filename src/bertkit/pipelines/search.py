@@ -56,7 +56,9 @@ class SearchPipeline(EmbedPipeline):
         super().__init__(model_dir, **options)
         if isinstance(corpus, (str, Path)):
             self.corpus_path: Path | None = Path(corpus)
-            numbered = [(n, line) for n, line in enumerate(iter_lines(corpus), 1) if line.strip()]
+            numbered = [
+                (n, line) for n, line in enumerate(iter_lines(Path(corpus)), 1) if line.strip()
+            ]
             self.lines: list[int | None] = [n for n, _ in numbered]
             self.passages = [line for _, line in numbered]
         else:

@@ -5,6 +5,7 @@ IOB1 tags CoNLL-2003 is distributed with: in both cases an `I-X` that does not c
 chunk opens one, so it becomes `B-X` (the same reading conlleval gives it).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,7 @@ def to_bio(tags: list[str]) -> list[str]:
 
 
 def word_label_ids(
-    token_logits, word_ids: list[int | None], num_words: int, default: int
+    token_logits, word_ids: Sequence[int | None], num_words: int, default: int
 ) -> list[int]:
     """One label id per word, read on the word's first sub-token.
 
