@@ -1,12 +1,37 @@
-"""`bertkit serve` on exported directories: the ONNX runtime answers /embed and /predict with
-what bertkit's PyTorch pipelines give."""
+"""`bertkit serve` on exported directories, in a process where importing torch fails: the ONNX
+runtime answers /embed and /predict with what bertkit's PyTorch pipelines give."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
 from bertkit.pipelines import pipeline
-from tests.serve.server import Server
+from tests.serve.server import Server, free_port
+
+NO_TORCH_MAIN = (
+    "import sys; sys.modules['torch'] = None; "
+    "from bertkit.cli.main import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+class TorchFreeServer(Server):
+    """`bertkit serve` started with torch unimportable (the ONNX-only install)."""
+
+    def __init__(self, args: list[str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        argv = [sys.executable, "-c", NO_TORCH_MAIN, "serve", *args, "--port", str(self.port)]
+        env = os.environ | {"OMP_NUM_THREADS": "2"}
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+        self.wait_ready()
+
 
 SENTENCES = ["A man is playing a guitar.", "The bank of the river was flooded after the storm."]
 
@@ -16,7 +41,7 @@ def onnx_server(tmp_path_factory, minilm_onnx, exported):
     models = {"minilm": minilm_onnx[True], "classify": exported["sequence-classification", True]}
     args = [arg for name, path in models.items() for arg in ("--model", f"{name}={path}")]
     log = tmp_path_factory.mktemp("onnx-server") / "server.log"
-    running = Server(args, log)
+    running = TorchFreeServer(args, log)
     yield running
     assert running.stop() == 0, log.read_text()
 

@@ -11,7 +11,6 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from bertkit.errors import BertkitError
-from bertkit.interop.inspect import describe_model_dir
 from bertkit.pipelines import Pipeline, pipeline
 from bertkit.serve.batcher import Batcher
 from bertkit.serve.errors import invalid
@@ -40,8 +39,11 @@ def served_tasks(path: Path) -> tuple[list[str], bool]:
     """The tasks to load for a directory, and whether its layout told them; a directory that
     `describe_model_dir` cannot read (an exported ONNX one) tries every task's pipeline."""
     try:
+        # Imported here: reading weights needs torch, which an ONNX-only install lacks.
+        from bertkit.interop.inspect import describe_model_dir
+
         info = describe_model_dir(path)
-    except (BertkitError, OSError):
+    except (BertkitError, OSError, ImportError):
         return list(RUNNERS), False
     tasks = tasks_for(info)
     if not tasks:
