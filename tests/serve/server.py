@@ -29,6 +29,8 @@ class Server:
         env = os.environ | {"OMP_NUM_THREADS": "2"}
         argv = [sys.executable, "-m", "bertkit.cli.main", command, *args]
         argv += ["--port", str(self.port)]
+        if "--device" not in args:  # the tests compare with CPU float32 pipelines
+            argv += ["--device", "cpu"]
         with open(log, "wb") as out:
             self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
         self.wait_ready()

@@ -43,7 +43,7 @@ def batch_sizes(server, batcher: str) -> tuple[int, int]:
 
 
 def test_concurrent_embeddings_equal_each_sentence_alone(server, minilm_dir):
-    embed = pipeline("embed", minilm_dir)
+    embed = pipeline("embed", minilm_dir, device="cpu")
     alone = np.stack([embed(s) for s in SENTENCES])
     before = (
         batch_sizes(server, "minilm/embed")
@@ -72,7 +72,7 @@ def test_concurrent_embeddings_equal_each_sentence_alone(server, minilm_dir):
 
 def test_concurrent_ner_equals_each_text_alone(server, tiny_dirs):
     ner_dir = tiny_dirs["ner"]
-    ner = pipeline("ner", ner_dir)
+    ner = pipeline("ner", ner_dir, device="cpu")
     alone = [[(e.type, e.start, e.end) for e in ner(s)] for s in SENTENCES]
 
     def one(sentence: str):

@@ -27,7 +27,7 @@ def cosines(a, b) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def minilm_vectors(minilm_dir):
-    return pipeline("embed", minilm_dir)(SENTENCES)
+    return pipeline("embed", minilm_dir, device="cpu")(SENTENCES)
 
 
 def test_embed_equals_the_pipeline_and_is_normalised(server, minilm_vectors):
@@ -62,11 +62,11 @@ def test_openai_embeddings_float_and_base64_agree(server, minilm_vectors):
 
 def test_predict_gives_every_label_as_the_pipeline(server, tiny_dirs):
     classify_dir = tiny_dirs["classify"]
-    expected = pipeline("classify", classify_dir)(SENTENCES[0], top_k=3)
+    expected = pipeline("classify", classify_dir, device="cpu")(SENTENCES[0], top_k=3)
     got = post(server, "/predict", {"inputs": SENTENCES[0], "model": "classify"}).json()
     assert [x["label"] for x in got] == [x.label for x in expected]
     np.testing.assert_allclose([x["score"] for x in got], [x.score for x in expected], atol=1e-5)
-    pair = pipeline("classify", classify_dir)(SENTENCES[0], SENTENCES[1], top_k=3)
+    pair = pipeline("classify", classify_dir, device="cpu")(SENTENCES[0], SENTENCES[1], top_k=3)
     got = post(server, "/predict", {"inputs": SENTENCES[:2], "model": "classify"}).json()
     assert [x["label"] for x in got] == [x.label for x in pair]
     batch = post(server, "/predict", {"inputs": [SENTENCES[0], SENTENCES[:2]], "model": "classify"})
@@ -76,12 +76,12 @@ def test_predict_gives_every_label_as_the_pipeline(server, tiny_dirs):
 def test_rerank_with_a_cross_encoder_and_with_an_encoder(server, tiny_dirs, minilm_dir):
     cross_encoder_dir = tiny_dirs["cross"]
     query, texts = "Where is Paris?", SENTENCES
-    scores = pipeline("classify", cross_encoder_dir)([query] * 3, texts)
+    scores = pipeline("classify", cross_encoder_dir, device="cpu")([query] * 3, texts)
     expected = 1 / (1 + np.exp(-np.asarray([s.score for s in scores])))
     got = post(server, "/rerank", {"query": query, "texts": texts, "model": "cross"}).json()
     assert [x["index"] for x in got] == list(np.argsort(-expected, kind="stable"))
     np.testing.assert_allclose([x["score"] for x in got], np.sort(expected)[::-1], atol=1e-5)
-    cosine = pipeline("similarity", minilm_dir)([query] * 3, texts)
+    cosine = pipeline("similarity", minilm_dir, device="cpu")([query] * 3, texts)
     got = post(server, "/rerank", {"query": query, "texts": texts, "model": "minilm"}).json()
     assert got[0]["index"] == 2 == int(np.argmax(cosine))
     np.testing.assert_allclose(sorted(x["score"] for x in got), sorted(cosine), atol=1e-5)
@@ -90,7 +90,7 @@ def test_rerank_with_a_cross_encoder_and_with_an_encoder(server, tiny_dirs, mini
 def test_ner_entities_match_the_pipeline(server, tiny_dirs):
     ner_dir = tiny_dirs["ner"]
     text = "Angela Merkel met Emmanuel Macron in Paris and Berlin last week."
-    expected = pipeline("ner", ner_dir)(text)
+    expected = pipeline("ner", ner_dir, device="cpu")(text)
     got = post(server, "/ner", {"inputs": text, "model": "ner"}).json()
     assert [(e["entity_group"], e["start"], e["end"], e["word"]) for e in got] == [
         (e.type, e.start, e.end, e.text) for e in expected
@@ -101,7 +101,7 @@ def test_ner_entities_match_the_pipeline(server, tiny_dirs):
 def test_qa_answer_matches_the_pipeline(server, tiny_dirs):
     qa_dir = tiny_dirs["qa"]
     question, context = "Where is the bank?", "The bank is on the north side of the river."
-    expected = pipeline("qa", qa_dir)(question, context)
+    expected = pipeline("qa", qa_dir, device="cpu")(question, context)
     got = post(server, "/qa", {"question": question, "context": context, "model": "qa"}).json()
     assert (got["answer"], got["start"], got["end"]) == (
         expected.text,
@@ -114,7 +114,7 @@ def test_qa_answer_matches_the_pipeline(server, tiny_dirs):
 def test_fill_mask_top_k_matches_the_pipeline(server, tiny_dirs):
     mlm_dir = tiny_dirs["mlm"]
     text = "The capital of France is [MASK]."
-    expected = pipeline("fill-mask", mlm_dir)(text, top_k=4)[0]
+    expected = pipeline("fill-mask", mlm_dir, device="cpu")(text, top_k=4)[0]
     got = post(server, "/fill-mask", {"inputs": text, "top_k": 4, "model": "mlm"}).json()
     assert [x["token"] for x in got] == [x.token_id for x in expected]
     np.testing.assert_allclose([x["score"] for x in got], [x.score for x in expected], atol=1e-5)
