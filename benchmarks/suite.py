@@ -14,7 +14,7 @@ row); `--rows` names rows exactly.
 
 A full run (not `--quick`) merges its rows into benchmarks/results/<device>.json, each row with
 its own date and load average, and rewrites the device's tables in docs/benchmarks.md from that
-file; a quick run writes benchmarks/results/<device>-quick.json only.
+file; a quick run merges into benchmarks/results/<device>-quick.json and leaves the docs alone.
 """
 
 import argparse
@@ -255,14 +255,11 @@ def main() -> None:
         """Write what is measured so far, so an interrupted run keeps its finished rows."""
         from bertkit.files import write_json
 
-        if args.quick:
-            path = RESULTS / f"{key}-quick.json"
-            write_json(path, {"device": key, "rows": results, "conditions": run_conditions})
-            return
-        path = RESULTS / f"{key}.json"
+        path = RESULTS / (f"{key}-quick.json" if args.quick else f"{key}.json")
         report = merge(path, results, run_conditions) | {"device": key}
         write_json(path, report)
-        write_docs(key, report)
+        if not args.quick:
+            write_docs(key, report)
 
     common = ["--rounds", str(args.rounds)] + ["--quick"] * args.quick
     with tempfile.TemporaryDirectory() as work:

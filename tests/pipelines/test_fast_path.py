@@ -74,3 +74,14 @@ def test_each_pipeline_takes_the_unpadded_path_and_equals_the_padded_reference(t
         np.testing.assert_allclose(fast, reference, atol=1e-5, rtol=0)
     else:
         assert rounded(fast) == rounded(reference)
+
+
+@pytest.mark.parametrize("task, fixture", [("embed", "minilm_dir"), ("classify", "classify_dir")])
+def test_a_pipeline_reads_the_weights_once(task, fixture, request, monkeypatch):
+    from bertkit.interop import checkpoint
+
+    calls = []
+    read = checkpoint.read_weights
+    monkeypatch.setattr(checkpoint, "read_weights", lambda path: calls.append(path) or read(path))
+    pipeline(task, request.getfixturevalue(fixture))
+    assert len(calls) == 1
