@@ -5,6 +5,7 @@ length), writes the next generation's files and commits it with a new manifest (
 """
 
 import logging
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -172,7 +173,7 @@ def _write(
     passages: list[Passage],
     vectors: np.ndarray | None,
     use_bm25: bool,
-    dropped: set[int] = frozenset(),
+    dropped: AbstractSet[int] = frozenset(),
 ) -> None:
     """Write generation `manifest.generation + 1` (new passages added, `dropped` keys removed),
     then commit it."""
@@ -180,7 +181,7 @@ def _write(
     generation = manifest.generation + 1
     spec = VectorSpec(**manifest.vectors["spec"])
     keys = np.arange(manifest.next_key, manifest.next_key + len(passages), dtype=np.int64)
-    if passages:
+    if passages and vectors is not None:
         add_vectors(index, vectors, keys)
         segment = generation_name("passages", generation, ".jsonl")
         write_segment(directory / segment, passages, keys)

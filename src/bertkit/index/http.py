@@ -28,7 +28,7 @@ def add_search_route(app, searcher: IndexSearcher, path: str = "/search") -> Non
 
     def run(queries: list[str], k: int, mode: str):
         with lock:
-            return searcher(queries, k=k, mode=mode)
+            return searcher.search_many(queries, k=k, mode=mode)
 
     @app.post(path)
     async def search(request: Request):

@@ -18,6 +18,7 @@ from bertkit.index.fusion import reciprocal_rank_fusion
 from bertkit.index.lexical import Bm25
 from bertkit.index.store import read_manifest, read_passages, read_removed
 from bertkit.index.vectors import VectorSpec, load_index, search_vectors
+from bertkit.pipelines.classify import Label
 from bertkit.pipelines.embed import unit
 
 MODES = ("dense", "bm25", "hybrid")
@@ -93,41 +94,52 @@ class IndexSearcher:
         depth: int | None = None,
         rerank_depth: int | None = None,
     ) -> list[SearchHit] | list[list[SearchHit]]:
-        """The k best passages per query, best first.
+        """The k best passages per query, best first (a list per query for a list of queries).
 
         Args:
             mode: "dense", "bm25" or "hybrid" (both, fused by reciprocal rank).
             depth: candidates taken from each ranking before fusion (default max(k, 100)).
             rerank_depth: first-stage candidates the cross-encoder reorders (default k).
         """
+        batch = [queries] if isinstance(queries, str) else list(queries)
+        results = self.search_many(batch, k, mode=mode, depth=depth, rerank_depth=rerank_depth)
+        return results[0] if isinstance(queries, str) else results
+
+    def search_many(
+        self,
+        queries: list[str],
+        k: int = 10,
+        *,
+        mode: str = "dense",
+        depth: int | None = None,
+        rerank_depth: int | None = None,
+    ) -> list[list[SearchHit]]:
+        """`__call__` for a list of queries: one list of hits per query."""
         if k <= 0:
             raise BertkitError(f"k must be positive, got {k}")
         if mode not in MODES:
             raise BertkitError(f"search mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if mode != "dense" and self.bm25 is None:
+        bm25 = self.bm25
+        if mode != "dense" and bm25 is None:
             raise BertkitError(f"{self.directory}: built without BM25 (index build --bm25)")
-        is_single = isinstance(queries, str)
-        batch = [queries] if is_single else list(queries)
         first = max(k, rerank_depth or k) if self.reranker else k
         depth = max(first, depth or 100)
         rankings = []
         if mode != "bm25":
-            vectors = unit(self.embed(batch)).astype(np.float32)
+            vectors = unit(self.embed(queries)).astype(np.float32)
             rankings.append(self.search_vectors(vectors, depth if mode == "hybrid" else first))
-        if mode != "dense":
-            rankings.append(self.bm25.search(batch, depth))
+        if bm25 is not None and mode != "dense":
+            rankings.append(bm25.search(queries, depth))
         results = []
-        for q, per_system in enumerate(zip(*rankings, strict=True)):
+        for query, per_system in zip(queries, zip(*rankings, strict=True), strict=True):
             if mode == "hybrid":
                 fused = reciprocal_rank_fusion([keys.tolist() for keys, _ in per_system])[:first]
             else:
                 keys, scores = per_system[0]
                 fused = list(zip(keys.tolist()[:first], scores.tolist()[:first], strict=True))
-            hits = [self._hit(key, score) for key, score in fused]
-            if self.reranker is not None:
-                hits = self.rerank(batch[q], hits)
+            hits = self.rerank(query, [self._hit(key, score) for key, score in fused])
             results.append(hits[:k])
-        return results[0] if is_single else results
+        return results
 
     def search_vectors(
         self, vectors: np.ndarray, k: int, fingerprint: str | None = None
@@ -148,12 +160,15 @@ class IndexSearcher:
         return [(row[row >= 0], score[row >= 0]) for row, score in zip(keys, scores, strict=True)]
 
     def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
-        """`hits` reordered by the cross-encoder's score of (query, passage)."""
-        if not hits:
+        """`hits` reordered by the cross-encoder's score of (query, passage); as they are
+        without a cross-encoder."""
+        if self.reranker is None or not hits:
             return hits
         labels = self.reranker([query] * len(hits), [hit.text for hit in hits])
-        for hit, label in zip(hits, labels, strict=True):
-            hit.score = float(label.score)
+        labels = labels if isinstance(labels, list) else [labels]
+        scores = [label.score for label in labels if isinstance(label, Label)]  # one per pair
+        for hit, score in zip(hits, scores, strict=True):
+            hit.score = float(score)
         return sorted(hits, key=lambda hit: -hit.score)
 
     def _hit(self, key: int, score: float) -> SearchHit:

@@ -9,6 +9,7 @@ FAISS is the `index` extra, imported when first needed.
 """
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -83,7 +84,7 @@ def all_vectors(index) -> tuple[np.ndarray, np.ndarray]:
     return vectors, keys
 
 
-def rebuild(index, kind: str, spec: VectorSpec, drop: set[int] = frozenset()):
+def rebuild(index, kind: str, spec: VectorSpec, drop: AbstractSet[int] = frozenset()):
     """A new index of `kind` with the vectors of `index`, less the keys in `drop`."""
     vectors, keys = all_vectors(index)
     keep = ~np.isin(keys, np.fromiter(drop, dtype=np.int64, count=len(drop)))
@@ -92,7 +93,7 @@ def rebuild(index, kind: str, spec: VectorSpec, drop: set[int] = frozenset()):
     return fresh
 
 
-def remove_vectors(index, kind: str, keys: set[int]) -> bool:
+def remove_vectors(index, kind: str, keys: AbstractSet[int]) -> bool:
     """Delete `keys` from a flat index; False for HNSW, whose removals are filtered instead."""
     if kind != "flat":
         return False
@@ -102,14 +103,14 @@ def remove_vectors(index, kind: str, keys: set[int]) -> bool:
 
 
 def search_vectors(
-    index, kind: str, spec: VectorSpec, queries: np.ndarray, k: int, removed: set[int]
+    index, kind: str, spec: VectorSpec, queries: np.ndarray, k: int, removed: AbstractSet[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(scores, keys), each (Q, k), best first; a missing hit has key -1."""
     faiss = import_faiss()
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     if kind == "flat":
         return index.search(queries, k)
-    params = faiss.SearchParametersHNSW(efSearch=max(spec.ef_search, k))
+    params = faiss.SearchParametersHNSW(efSearch=max(spec.ef_search, k))  # pyright: ignore
     if removed:
         dropped = np.fromiter(removed, dtype=np.int64, count=len(removed))
         batch = faiss.IDSelectorBatch(dropped)
