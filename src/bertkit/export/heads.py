@@ -21,6 +21,7 @@ from bertkit.model import (
     BertForTokenClassification,
     BertModel,
 )
+from bertkit.model.bert import SelfAttention
 from bertkit.model.pooling import PoolingConfig, pool
 
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -65,7 +66,7 @@ class SplitAttention(nn.Module):
     projections: the operator pattern of ONNX Runtime's attention fusion (`--optimize`), which
     does not recognise one fused qkv projection. The weights are views of the original's."""
 
-    def __init__(self, attn: nn.Module):
+    def __init__(self, attn: SelfAttention):
         super().__init__()
         self.num_heads, self.head_dim = attn.num_heads, attn.head_dim
         C = attn.qkv.in_features
@@ -95,8 +96,9 @@ class SplitAttention(nn.Module):
 def split_attention(model: nn.Module) -> nn.Module:
     """Swap every layer's attention for its `SplitAttention` (same weights, same outputs)."""
     for layer in model.modules():
-        if hasattr(layer, "attn") and hasattr(layer.attn, "qkv"):
-            layer.attn = SplitAttention(layer.attn)
+        attn = getattr(layer, "attn", None)
+        if isinstance(attn, SelfAttention):
+            layer.attn = SplitAttention(attn)
     return model
 
 

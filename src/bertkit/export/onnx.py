@@ -121,7 +121,7 @@ def trace_onnx(module: ExportModule, path: Path, opset: int, vocab_size: int) ->
         # exporter is deprecated in favour of torch.export's, but it is the one whose graphs
         # ONNX Runtime's BERT fusions recognise, and it traces in a second.
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)  # pyright: ignore[reportPrivateImportUsage]
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
                 module,

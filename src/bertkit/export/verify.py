@@ -10,11 +10,13 @@ embeddings) to a cosine.
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
 
 from bertkit.errors import BertkitError
+from bertkit.export.heads import ExportModule
 
 # (batch, length) of the checks: batch 1 and length 1 are the classic specialisation traps.
 CHECK_SHAPES = ((1, 1), (3, 7), (8, 33), (2, 128))
@@ -77,7 +79,7 @@ def torch_outputs(module: torch.nn.Module, inputs: dict[str, np.ndarray]) -> lis
 
 def verify_export(
     path: Path,
-    module: torch.nn.Module,
+    module: ExportModule,
     config,
     atol: float,
     min_cosine: float,
@@ -95,7 +97,7 @@ def verify_export(
     for batch, length in shapes:
         length = min(length, config.max_position_embeddings)
         inputs = random_inputs(rng, batch, length, config.vocab_size, config.type_vocab_size)
-        actual = session.run(list(names), inputs)
+        actual = cast(list[np.ndarray], session.run(list(names), inputs))  # dense outputs
         for name, e, a in zip(names, torch_outputs(module, inputs), actual, strict=True):
             diff, cosine = differences(name, e, a, inputs["attention_mask"])
             worst[name][0] = max(worst[name][0], diff)
