@@ -6,10 +6,11 @@ labels out (tokenizing, batching, the model, pooling and post-processing all ins
                   vs sentence-transformers `encode` (length-sorted, as it always does) vs ONNX
                   Runtime running transformers' BertModel exported with `torch.onnx` and fused by
                   `onnxruntime.transformers.optimizer` (fp32, our length-sorted batches, HF fast
-                  tokenizer, mean pooling + L2 in numpy)
+                  tokenizer, mean pooling + L2 in numpy) vs `bertkit export onnx` (plain and
+                  --optimize) run by the embed pipeline on ONNX Runtime (`bertkit-onnx*`)
   e2e-classify-*  a MiniLM sequence classifier (seeded random 2-label head): bertkit's classify
                   pipeline vs transformers' text-classification pipeline (which runs in the
-                  input's order)
+                  input's order) vs bertkit's pipeline on its --optimize ONNX export
 Every system gets the same texts, the same batch size and the same thread count; systems take
 turns for `rounds`, the reported time is the median. Each row also reports the matmul GFLOP/s
 achieved end to end (the encoder's matmul FLOPs on the real tokens over the wall time) as a share
@@ -76,6 +77,17 @@ def bertkit_embed(batch_size: int, dtype: str):
 
     embed = pipeline("embed", minilm_dir(), batch_size=batch_size, dtype=dtype, progress=False)
     return embed
+
+
+def bertkit_onnx(task: str, model_dir: Path, batch_size: int, work: Path, optimize: bool):
+    """The `task` pipeline on `model_dir` exported by `bertkit export onnx` (ONNX Runtime)."""
+    from bertkit.export import export_onnx
+    from bertkit.pipelines import pipeline
+
+    out = work / f"{model_dir.name}-bertkit-onnx-{'optimized' if optimize else 'plain'}"
+    if not (out / "model.onnx").exists():
+        export_onnx(model_dir, out, optimize=optimize)
+    return pipeline(task, out, batch_size=batch_size, progress=False)
 
 
 def st_embed(batch_size: int):
@@ -207,6 +219,10 @@ def measure_deploy_row(row: DeployRow, rounds: int, quick: bool, work: Path) -> 
             "bertkit": bertkit,
             "sentence-transformers": st_embed(row.batch_size),
             "onnxruntime": ort_embed(row.batch_size, work),
+            "bertkit-onnx": bertkit_onnx("embed", minilm_dir(), row.batch_size, work, False),
+            "bertkit-onnx-optimized": bertkit_onnx(
+                "embed", minilm_dir(), row.batch_size, work, True
+            ),
         }
         dtypes = {name: "float32" for name in systems}
         if has_amx():
@@ -227,6 +243,9 @@ def measure_deploy_row(row: DeployRow, rounds: int, quick: bool, work: Path) -> 
             "bertkit": ours,
             "transformers-pipeline": lambda texts: hf(
                 texts, truncation=True, max_length=MAX_LENGTH
+            ),
+            "bertkit-onnx-optimized": bertkit_onnx(
+                "classify", directory, row.batch_size, work, True
             ),
         }
         dtypes = {name: "float32" for name in systems}
