@@ -11,8 +11,8 @@ from bertkit.serve.errors import ApiError
 from bertkit.serve.metrics import Metrics
 
 
-def make_batcher(run, budget: int) -> Batcher:
-    return Batcher("test", run, budget, ThreadPoolExecutor(1), Metrics())
+def make_batcher(run, budget: int, unpadded: bool = False) -> Batcher:
+    return Batcher("test", run, budget, ThreadPoolExecutor(1), Metrics(), unpadded=unpadded)
 
 
 def test_batches_stay_within_the_token_budget_around_the_oldest_input():
@@ -29,6 +29,22 @@ def test_batches_stay_within_the_token_budget_around_the_oldest_input():
     # Around the oldest (10): 10, 10, 9 fit (3 x 10 = 30 <= 40); 11 would make 4 x 11 = 44.
     assert first == [10, 9, 10]
     assert second == [30] and left == [11]
+
+
+def test_an_unpadding_model_budgets_real_tokens():
+    async def scenario():
+        batcher = make_batcher(lambda items: items, budget=40, unpadded=True)
+        loop = asyncio.get_running_loop()
+        for n in (10, 30, 9, 11, 10):
+            batcher.pending.append(Job(n, n, loop.create_future()))
+        first = [job.num_tokens for job in batcher.take_batch()]
+        second = [job.num_tokens for job in batcher.take_batch()]
+        return first, second, [job.num_tokens for job in batcher.pending]
+
+    first, second, left = asyncio.run(scenario())
+    # Around the oldest (10): 10 + 10 + 9 + 11 = 40 real tokens fit, where padded they cost 44.
+    assert first == [10, 9, 11, 10]
+    assert second == [30] and left == []
 
 
 def test_a_failing_batch_fails_only_its_own_requests():

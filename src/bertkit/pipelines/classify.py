@@ -44,11 +44,16 @@ class ClassifyPipeline(Pipeline):
         pair_batch = None if pairs is None else as_batch(pairs)[0]
         if pair_batch is not None and len(pair_batch) != len(batch):
             raise BertkitError(f"got {len(batch)} texts but {len(pair_batch)} pairs")
-        encodings = self.encode_truncated(batch, pair_batch)
-        results = self.run_batches(encodings, lambda inputs: self._labels(inputs, top_k))
+        results = self.classify_encodings(self.encode_truncated(batch, pair_batch), top_k)
         if top_k == 1:
             results = [labels[0] for labels in results]
         return results[0] if is_single else results
+
+    def classify_encodings(self, encodings: list, top_k: int) -> list[list[Label]]:
+        """The `top_k` best labels of each input already tokenized and cut to `max_length` (as
+        `encode_truncated` gives them): the model step of `__call__`, for callers that tokenize
+        elsewhere (the server tokenizes off its model thread)."""
+        return self.run_batches(encodings, lambda inputs: self._labels(inputs, top_k))
 
     def _labels(self, inputs: dict[str, np.ndarray], k: int) -> list[list[Label]]:
         config = self.config

@@ -68,9 +68,16 @@ class EmbedPipeline(Pipeline):
         batch, is_single = as_batch(texts)
         if not batch:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.run_batches(self.encode_truncated(batch), self._pool)
-        array = np.stack(vectors)
+        array = self.embed_encodings(self.encode_truncated(batch))
         return array[0] if is_single else array
+
+    def embed_encodings(self, encodings: list) -> np.ndarray:
+        """(N, C) float32 vectors of inputs already tokenized and cut to `max_length` (as
+        `encode_truncated` gives them): the model step of `__call__`, for callers that tokenize
+        elsewhere (the server tokenizes off its model thread)."""
+        if not encodings:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack(self.run_batches(encodings, self._pool))
 
     def _pool(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         pooling = Pooling(self.pooling, self.normalize)

@@ -2,7 +2,9 @@
 
 A batch is built when the model thread is free (the batchers share one gate), around the oldest
 waiting input (so none starves) from the inputs closest to it in length (so it pads little),
-while (inputs x longest) stays within the token budget, as TEI's `--max-batch-tokens`. The model
+while its tokens stay within the budget, as TEI's `--max-batch-tokens`: padded tokens (inputs x
+longest), or real ones (the sum of lengths) when the model unpads, since it then computes on
+real tokens only. The inputs arrive tokenized, so the model thread does tensor work only. It
 runs in a worker thread (torch releases the GIL), so the event loop keeps accepting and
 tokenizing while a batch computes; inputs whose client has gone are dropped before they reach
 the model. The model sees each input alone or padded among others: the
@@ -53,11 +55,13 @@ class Batcher:
         executor: Executor,
         metrics: Metrics,
         gate: asyncio.Lock | None = None,
+        unpadded: bool = False,
     ):
         self.name = name
         self.gate = gate or asyncio.Lock()  # held while a batch is formed and run
         self.run = run
         self.max_batch_tokens = max_batch_tokens
+        self.unpadded = unpadded  # the budget counts real tokens, not padded ones
         self.executor = executor
         self.metrics = metrics
         self.pending: deque[Job] = deque()
@@ -110,13 +114,14 @@ class Batcher:
         anchor = live[0].num_tokens
         order = sorted(range(len(live)), key=lambda i: (abs(live[i].num_tokens - anchor), i))
         chosen: list[int] = []
-        longest = 0
+        longest = total = 0
         for i in order:
-            new_longest = max(longest, live[i].num_tokens)
-            if chosen and (len(chosen) + 1) * new_longest > self.max_batch_tokens:
+            n = live[i].num_tokens
+            cost = total + n if self.unpadded else (len(chosen) + 1) * max(longest, n)
+            if chosen and cost > self.max_batch_tokens:
                 break
             chosen.append(i)
-            longest = new_longest
+            longest, total = max(longest, n), total + n
         taken = set(chosen)
         self.pending = deque(job for i, job in enumerate(live) if i not in taken)
         return [live[i] for i in sorted(chosen)]
@@ -148,9 +153,9 @@ class Batcher:
                     job.future.set_exception(ApiError(500, f"inference failed: {error}", "backend"))
             return
         elapsed = time.perf_counter() - start
-        self.metrics.observe_batch(
-            self.name, len(batch), len(batch) * max(j.num_tokens for j in batch), elapsed
-        )
+        lengths = [job.num_tokens for job in batch]
+        tokens = sum(lengths) if self.unpadded else len(batch) * max(lengths)
+        self.metrics.observe_batch(self.name, len(batch), tokens, elapsed)
         for job, result in zip(batch, results, strict=True):
             job.inference_time = elapsed
             if not job.future.done():

@@ -2,7 +2,10 @@
 
 An encoder serves embeddings (and fill-mask when it has a masked-LM head); a sequence classifier
 serves predict and rerank; a token classifier NER; a QA model QA. Each (model, task) pipeline has
-its own batcher; its `run_*` function below is what the batcher calls in the model thread.
+its own batcher; its `run_*` function below is what the batcher calls in the model thread. Embed
+and classify get their inputs tokenized already (the routes tokenize off the model thread, as
+`encode_truncated` would), so that thread only pads, runs the model and pools; NER, QA and
+fill-mask cut their texts into windows inside the pipeline, which the model thread still does.
 """
 
 import asyncio
@@ -16,6 +19,7 @@ from bertkit.serve.batcher import Batcher
 from bertkit.serve.errors import invalid
 from bertkit.serve.metrics import Metrics
 from bertkit.serve.settings import ServeSettings
+from bertkit.tokenizer import Encoding
 
 logger = logging.getLogger(__name__)
 
@@ -60,22 +64,15 @@ def tasks_for(info: dict) -> list[str]:
     return ["embed", "fill-mask"] if "masked-lm" in info["heads"] else ["embed"]
 
 
-def run_embed(pipe, texts: list[str]) -> list:
-    return list(pipe(texts))
+def run_embed(pipe, encodings: list[Encoding]) -> list:
+    """One vector per input, from its (truncated) encoding."""
+    return list(pipe.embed_encodings(encodings))
 
 
-def run_classify(pipe, items: list[tuple[str, str | None]]) -> list:
-    """Every label of each text (or pair), best first; texts with and without pairs may mix."""
-    k = pipe.config.num_labels
-    results: list = [None] * len(items)
-    for has_pair in (False, True):
-        rows = [i for i, (_, pair) in enumerate(items) if (pair is not None) == has_pair]
-        if rows:
-            texts = [items[i][0] for i in rows]
-            pairs = [items[i][1] for i in rows] if has_pair else None
-            for i, labels in zip(rows, pipe(texts, pairs, top_k=k), strict=True):
-                results[i] = labels if isinstance(labels, list) else [labels]
-    return results
+def run_classify(pipe, encodings: list[Encoding]) -> list:
+    """Every label of each text (or pair), best first; texts with and without pairs may mix in
+    one batch (each row is masked on its own)."""
+    return pipe.classify_encodings(encodings, pipe.config.num_labels)
 
 
 def run_ner(pipe, texts: list[str]) -> list:
@@ -94,6 +91,19 @@ def run_fill_mask(pipe, items: list[tuple[str, int]]) -> list:
         for masks, (_, top_k) in zip(predictions, items, strict=True)
     ]
 
+
+def counts_real_tokens(pipe: Pipeline) -> bool:
+    """Whether the model computes on real tokens only (a bertkit model built with `unpad`, the
+    default), so that a batch costs the sum of its lengths rather than inputs x longest."""
+    if pipe.runtime.name != "torch":
+        return False  # an exported graph runs the padded batch
+    model = pipe.model
+    encoder = getattr(model, "bert", model)  # the heads hold their BertModel as `bert`
+    return bool(getattr(encoder, "unpad", False))
+
+
+# Tasks whose batcher takes encodings (`ServerState.encode_for`); the others take texts.
+ENCODED_TASKS = ("embed", "classify")
 
 RUNNERS = {
     "embed": run_embed,
@@ -149,6 +159,7 @@ class ServedModel:
                 executor,
                 metrics,
                 gate,
+                unpadded=counts_real_tokens(pipe),
             )
             batcher.start()
             self.batchers[task] = batcher

@@ -1,5 +1,5 @@
 """What every route shares: the models, the limits, the metrics, the model thread, and the two
-steps each inference route takes (tokenize off the event loop; wait for the batcher)."""
+steps each inference route takes (tokenize off the model thread; wait for the batcher)."""
 
 import asyncio
 import time
@@ -9,12 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from bertkit.pipelines import Pipeline
 from bertkit.serve.batcher import Timing
 from bertkit.serve.errors import ApiError, invalid
 from bertkit.serve.metrics import Metrics
 from bertkit.serve.models import ServedModel
 from bertkit.serve.settings import ServeSettings
 from bertkit.tokenizer import Encoding
+
+# A request with at most this many characters is tokenized on the event loop (tens of
+# microseconds), where a hop to a worker thread would cost more; longer ones go to a thread.
+INLINE_TOKENIZE_CHARS = 4096
 
 
 class ServerState:
@@ -51,8 +56,37 @@ class ServerState:
     async def encode(
         self, model: ServedModel, texts: Sequence[str], pairs: Sequence[str] | None = None
     ) -> list[Encoding]:
-        """Tokenize in a worker thread (not the model's), without truncation."""
-        return await asyncio.to_thread(model.tokenizer.encode_batch, list(texts), pairs)
+        """Tokenize without truncation, never on the model thread: a small request on the event
+        loop, a large one in a worker thread."""
+        texts = list(texts)
+        size = sum(map(len, texts)) + (sum(map(len, pairs)) if pairs is not None else 0)
+        if size <= INLINE_TOKENIZE_CHARS:
+            return model.tokenizer.encode_batch(texts, pairs)
+        return await asyncio.to_thread(model.tokenizer.encode_batch, texts, pairs)
+
+    async def encode_for(
+        self,
+        model: ServedModel,
+        pipe: Pipeline,
+        texts: Sequence[str],
+        pairs: Sequence[str] | None,
+        truncate: bool,
+    ) -> tuple[list[Encoding], list[int]]:
+        """The encodings `pipe` would make of the inputs (cut to its `max_length`), and their
+        lengths; 422 for a too-long input unless truncating. What the batcher hands the
+        pipeline's model step, so nothing is tokenized twice or on the model thread."""
+        encodings = await self.encode(model, texts, pairs)
+        lengths = check_lengths(encodings, pipe.max_length, truncate)
+        long = [i for i, e in enumerate(encodings) if len(e.input_ids) > pipe.max_length]
+        if long:  # cut as the pipeline cuts (longest first for pairs), off the model thread
+            cut = await asyncio.to_thread(
+                pipe.encode_truncated,
+                [texts[i] for i in long],
+                [pairs[i] for i in long] if pairs is not None else None,
+            )
+            for i, encoding in zip(long, cut, strict=True):
+                encodings[i] = encoding
+        return encodings, lengths
 
     async def infer(
         self,

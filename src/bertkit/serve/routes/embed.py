@@ -6,7 +6,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 
 from bertkit.serve import body
-from bertkit.serve.state import check_lengths, respond, server
+from bertkit.serve.state import respond, server
 
 router = APIRouter()
 
@@ -16,9 +16,8 @@ async def embed_texts(request: Request, data: dict, texts: list[str], truncate: 
     state = server(request)
     model = state.model(data)
     pipe = model.pipeline("embed")
-    encodings = await state.encode(model, texts)
-    lengths = check_lengths(encodings, pipe.max_length, truncate)
-    vectors, timing = await state.infer(request, model, "embed", texts, lengths)
+    encodings, lengths = await state.encode_for(model, pipe, texts, None, truncate)
+    vectors, timing = await state.infer(request, model, "embed", encodings, lengths)
     return np.stack(vectors).astype(np.float32), sum(lengths), timing, model
 
 

@@ -44,16 +44,17 @@ async def predict(request: Request):
     truncate = body.flag(data, "truncate", False)
     model = state.model(data)
     pipe = model.pipeline("classify")
-    lengths = []
+    encodings: list = [None] * len(items)
+    lengths = [0] * len(items)
     for has_pair in (False, True):  # the tokenizer takes pairs for all texts or none
         rows = [i for i, (_, p) in enumerate(items) if (p is not None) == has_pair]
         if rows:
             pairs = [items[i][1] or "" for i in rows] if has_pair else None
-            encodings = await state.encode(model, [items[i][0] for i in rows], pairs)
-            counts = check_lengths(encodings, pipe.max_length, truncate)
-            lengths += list(zip(rows, counts, strict=True))
-    ordered = [n for _, n in sorted(lengths)]
-    results, timing = await state.infer(request, model, "classify", items, ordered)
+            texts = [items[i][0] for i in rows]
+            done, counts = await state.encode_for(model, pipe, texts, pairs, truncate)
+            for i, encoding, n in zip(rows, done, counts, strict=True):
+                encodings[i], lengths[i] = encoding, n
+    results, timing = await state.infer(request, model, "classify", encodings, lengths)
     content = [[{"label": x.label, "score": x.score} for x in labels] for labels in results]
     return respond(request, content[0] if is_single else content, timing)
 
@@ -77,10 +78,9 @@ async def rerank(request: Request):
                 f"model '{model.name}' has {pipe.config.num_labels} labels; reranking "
                 "needs a cross-encoder with one output"
             )
-        items = [(query, t) for t in texts]
-        encodings = await state.encode(model, [query] * len(texts), texts)
-        lengths = check_lengths(encodings, pipe.max_length, truncate)
-        results, timing = await state.infer(request, model, "classify", items, lengths)
+        queries = [query] * len(texts)
+        encodings, lengths = await state.encode_for(model, pipe, queries, texts, truncate)
+        results, timing = await state.infer(request, model, "classify", encodings, lengths)
         scores = [labels[0].score for labels in results]
         if not raw_scores:
             scores = [1 / (1 + math.exp(-s)) for s in scores]
