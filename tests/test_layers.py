@@ -80,6 +80,12 @@ def read_imports(path: Path) -> list[Import]:
     def visit(node: ast.AST, function: str | None) -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             function = node.name
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:  # never run: as lazy as a function-level import
+                visit(child, "TYPE_CHECKING")
+            for child in node.orelse:
+                visit(child, function)
+            return
         if isinstance(node, ast.Import):
             found.extend(Import(module, a.name, node.lineno, function, file) for a in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -5,9 +5,23 @@ tokenizer work without loading torch (the ONNX runtime path needs neither).
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from bertkit.errors import BertkitError
 from bertkit.tokenizer import WordPieceTokenizer
+
+if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` imports them on first use
+    from bertkit.model import (
+        BertConfig,
+        BertForMaskedLM,
+        BertForMultipleChoice,
+        BertForPreTraining,
+        BertForQuestionAnswering,
+        BertForSequenceClassification,
+        BertForTokenClassification,
+        BertModel,
+        preset,
+    )
 
 try:
     __version__ = version("bertkit")  # the one source is pyproject.toml
