@@ -62,7 +62,7 @@ def module_docstrings(path: Path, module: str) -> list[Document]:
         return []
     documents = []
 
-    def visit(node: ast.AST, name: str) -> None:
+    def visit(node: ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef, name: str):
         docstring = ast.get_docstring(node)
         if docstring:
             sentences = [s for p in prose_paragraphs(docstring) for s in split_sentences(p)]

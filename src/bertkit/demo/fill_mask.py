@@ -3,6 +3,7 @@ probabilities, and whether the word is among them."""
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,14 +59,14 @@ def masked_examples(documents: list[Document], seed: int) -> list[tuple[str, str
     return chosen
 
 
-def ask(models: dict[str, Path], items: list[tuple[str, str | None]], top_k: int):
+def ask(models: dict[str, Path], items: Sequence[tuple[str, str | None]], top_k: int):
     """Each model's top-k answers for the first [MASK] of every sentence it can read."""
     pipelines = {name: FillMaskPipeline(path) for name, path in models.items()}
     rows = []
     for text, expected in items:
         answers = {}
         for name, fill_mask in pipelines.items():
-            if len(fill_mask.tokenizer.encode(text).input_ids) > fill_mask.max_length:
+            if len(fill_mask.tokenizer.encode_batch([text])[0].input_ids) > fill_mask.max_length:
                 break
             first = fill_mask(text, top_k=top_k)[0]
             answers[name] = [Answer(p.token, p.score) for p in first]

@@ -143,7 +143,7 @@ def run_demo(config: DemoConfig) -> DemoResult:
         if judged:
             logger.info("  %s: the expected word in its top %d for %d of %d sentences",
                         name, config.top_k, hit, judged)  # fmt: skip
-    fill_mask = [to_plain(row) for row in rows]
+    fill_mask = [asdict(row) for row in rows]
     write_jsonl(fill_mask, out / "fill_mask.jsonl")
     done("fill_mask", f"{len(rows)} sentences", out / "fill_mask.jsonl")
 

@@ -6,6 +6,7 @@ Works from any checkpoint with a masked-LM head (`BertForMaskedLM`, `BertForPreT
 """
 
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -37,6 +38,10 @@ class FillMaskPipeline(Pipeline):
     required_head = "masked-lm"
     head_hint = "; `bertkit pretrain` writes one, as does any BertForMaskedLM"
 
+    @overload
+    def __call__(self, texts: str, top_k: int = 5) -> MaskPredictions: ...
+    @overload
+    def __call__(self, texts: list[str], top_k: int = 5) -> list[MaskPredictions]: ...
     def __call__(
         self, texts: str | list[str], top_k: int = 5
     ) -> MaskPredictions | list[MaskPredictions]:

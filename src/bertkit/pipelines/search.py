@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
@@ -71,6 +72,10 @@ class SearchPipeline(EmbedPipeline):
         else:
             self.embeddings = unit(super().__call__(self.passages))
 
+    @overload
+    def __call__(self, queries: str, k: int = 5) -> list[Hit]: ...
+    @overload
+    def __call__(self, queries: list[str], k: int = 5) -> list[list[Hit]]: ...
     def __call__(self, queries: str | list[str], k: int = 5) -> list[Hit] | list[list[Hit]]:
         """The k best passages per query, best first."""
         if k <= 0:
