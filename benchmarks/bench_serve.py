@@ -9,8 +9,18 @@ per cell: requests/s, sentences/s, p50/p95/p99 latency and errors. The same cell
 the naive server defined below (FastAPI + one `SentenceTransformer.encode` per request), and the
 offline pipeline embeds the same sentences for the ceiling. Then `--soak-seconds` at concurrency
 32 against bertkit, sampling the server's RSS. Servers run one at a time, in subprocesses.
-`--quick` is concurrency 1 and 32, 5 s per cell, a 30 s soak (about 2 minutes).
-Writes benchmarks/results/serve-<device>.json.
+`--quick` is concurrency 1 and 32, 5 s per cell, a 30 s soak (about 2 minutes); the full run
+is 4 levels x 20 s x 2 workloads x 2 servers and a 10-minute soak (about 17 minutes). A check
+that fits about 6 minutes on an idle machine:
+
+    python benchmarks/bench_serve.py --concurrency 1,32 --seconds 15 --soak-seconds 120
+
+Each cell also records the server's CPU time (user + system, all its threads, from /proc) and
+so its sentences per CPU-second, and the load average: on a shared, busy machine a server with
+many runnable threads (the naive one runs up to 40 encodes at once) gets a larger share of the
+cores than one with a single model thread, so wall-clock rates there favour it; sentences per
+CPU-second compares the work each server does per sentence. On an idle machine, wall-clock
+figures are the ones that count. Writes benchmarks/results/serve-<device>[-quick].json.
 """
 
 import argparse
@@ -91,6 +101,12 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -150,6 +166,7 @@ async def load(
         "p50_ms": round(float(np.percentile(ms, 50)), 1),
         "p95_ms": round(float(np.percentile(ms, 95)), 1),
         "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        "elapsed_s": round(elapsed, 2),
     }
 
 
@@ -164,7 +181,13 @@ def run_cells(
             asyncio.run(load(url, requests, 4, min(seconds, 3)))  # warm up
             for concurrency in levels:
                 row = {"server": name, "workload": workload}
+                cpu_before = cpu_seconds(process.pid)
                 row |= asyncio.run(load(url, requests, concurrency, seconds))
+                cpu = cpu_seconds(process.pid) - cpu_before
+                sentences = row["sentences_per_s"] * row["elapsed_s"]
+                row["server_cpu_s"] = round(cpu, 2)
+                row["sentences_per_cpu_s"] = round(sentences / max(cpu, 1e-9), 1)
+                row["load_average_1m"] = round(os.getloadavg()[0], 2)
                 print(row, flush=True)
                 rows.append(row)
     finally:
@@ -202,10 +225,16 @@ def offline_throughput(model_dir: Path, sentences: list[str]) -> dict:
 
     embed = pipeline("embed", model_dir, batch_size=BATCH, progress=False)
     embed(sentences[:64])  # warm up
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     embed(sentences)
     elapsed = time.perf_counter() - started
-    return {"sentences": len(sentences), "sentences_per_s": round(len(sentences) / elapsed, 1)}
+    cpu = time.process_time() - cpu_started  # this process, all threads
+    return {
+        "sentences": len(sentences),
+        "sentences_per_s": round(len(sentences) / elapsed, 1),
+        "sentences_per_cpu_s": round(len(sentences) / max(cpu, 1e-9), 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def main() -> None:
@@ -242,6 +271,7 @@ def main() -> None:
         naive_argv = [*env_python, __file__, "--naive-server", str(port), "--model", str(model_dir)]
         rows += run_cells("naive", naive_argv, port, workloads, levels, args.seconds)
     result["cells"] = rows
+    result["ratios"] = ratios(rows, result["offline_pipeline"])
     if args.soak_seconds > 0:
         result["soak"] = soak(bertkit_argv, port, workloads["single"], args.soak_seconds)
         print("soak", {k: v for k, v in result["soak"].items() if k != "rss_samples"})
@@ -252,16 +282,55 @@ def main() -> None:
     print_table(rows, result["offline_pipeline"])
 
 
+def ratios(rows: list[dict], offline: dict) -> dict:
+    """bertkit / naive for each (workload, concurrency) both ran, and bertkit / offline."""
+    naive = {(r["workload"], r["concurrency"]): r for r in rows if r["server"] == "naive"}
+    out = {}
+    for r in rows:
+        other = naive.get((r["workload"], r["concurrency"]))
+        if r["server"] != "bertkit":
+            continue
+        key = f"{r['workload']}@{r['concurrency']}"
+        entry = {
+            "vs_offline_sentences_per_s": round(
+                r["sentences_per_s"] / offline["sentences_per_s"], 2
+            ),
+            "vs_offline_per_cpu_s": round(
+                r["sentences_per_cpu_s"] / offline["sentences_per_cpu_s"], 2
+            ),
+        }
+        if other is not None:
+            entry |= {
+                "vs_naive_sentences_per_s": round(
+                    r["sentences_per_s"] / max(other["sentences_per_s"], 1e-9), 2
+                ),
+                "vs_naive_per_cpu_s": round(
+                    r["sentences_per_cpu_s"] / max(other["sentences_per_cpu_s"], 1e-9), 2
+                ),
+                "p99_ms": [r["p99_ms"], other["p99_ms"]],
+            }
+        out[key] = entry
+    return out
+
+
 def print_table(rows: list[dict], offline: dict) -> None:
-    print("| server | workload | conc. | req/s | sentences/s | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| server | workload | conc. | req/s | sentences/s | sentences/CPU-s | p50 ms | p95 ms "
+        "| p99 ms | errors | load 1m |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['server']} | {r['workload']} | {r['concurrency']} | {r['requests_per_s']} | "
-            f"{r['sentences_per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-            f"{r['errors']} |"
+            f"{r['sentences_per_s']} | {r['sentences_per_cpu_s']} | {r['p50_ms']} | "
+            f"{r['p95_ms']} | {r['p99_ms']} | {r['errors']} | {r['load_average_1m']} |"
         )
-    print(f"offline pipeline (batch {BATCH}): {offline['sentences_per_s']} sentences/s")
+    print(
+        f"offline pipeline (batch {BATCH}): {offline['sentences_per_s']} sentences/s, "
+        f"{offline['sentences_per_cpu_s']} sentences/CPU-s"
+    )
+    for key, entry in ratios(rows, offline).items():
+        print(f"bertkit {key}: {entry}")
 
 
 if __name__ == "__main__":
