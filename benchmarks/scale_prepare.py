@@ -16,6 +16,7 @@ instance built and held in one list before writing (`all_documents`, `instances.
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -86,6 +87,7 @@ def _memory(pid: int) -> tuple[int, int]:
 
 def measure(command: list[str]) -> dict:
     """Run `command`; its wall time and the peak memory of each of its processes and of all."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     peak_rss_sum = peak_pss_sum = 0
@@ -106,11 +108,14 @@ def measure(command: list[str]) -> dict:
     out, err = process.communicate()
     seconds = time.perf_counter() - started
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the whole tree, workers included
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{err.decode()[-2000:]}")
     mb = 2**20
     return {
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # on a busy machine, MB per CPU second says more than MB/s
         "peak_rss_per_process_mb": sorted((round(v / mb, 1) for v in peaks.values()), reverse=True),
         "peak_rss_sum_mb": round(peak_rss_sum / mb, 1),
         "peak_pss_sum_mb": round(peak_pss_sum / mb, 1),
@@ -180,11 +185,13 @@ def main() -> None:
             else:
                 result = measure([sys.executable, __file__, "--rival-worker", str(corpus)])
             row = {"corpus_mb": round(megabytes, 1), "program": name, "workers": workers,
-                   "mb_per_s": round(megabytes / result["seconds"], 3), **result,
+                   "mb_per_s": round(megabytes / result["seconds"], 3),
+                   "mb_per_cpu_s": round(megabytes / result["cpu_seconds"], 3), **result,
                    "loadavg_before": load, "loadavg_after": os.getloadavg()}  # fmt: skip
             rows.append(row)
             print(
                 f"{megabytes:7.1f} MB {name:8s} workers={workers}: {row['mb_per_s']:.3f} MB/s, "
+                f"{row['mb_per_cpu_s']:.3f} MB per CPU s, "
                 f"peak RSS sum {row['peak_rss_sum_mb']} MB (PSS {row['peak_pss_sum_mb']} MB), "
                 f"per process {row['peak_rss_per_process_mb'][:4]}, load {load[0]:.1f}",
                 flush=True,

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bertkit.cli.main import build_parser, main
@@ -71,6 +71,10 @@ values = st.sampled_from(["0", "1", "-1", "2", "1e9", "nan", "0.5", "abc", "", "
         st.tuples(st.integers(0, 10**6), st.integers(0, 3), values | texts(12)), max_size=6
     ),
 )
+# Found by the campaign: a data file given where `index add` makes a folder (FileExistsError),
+# and a path holding a line break, which split the error line in two.
+@example(command=("index", "add"), with_required=True, picks=[(1, 0, "0")])
+@example(command=("index", "info"), with_required=False, picks=[(0, 1, "\r")])
 def test_any_arguments_end_in_an_exit_status(files, command, with_required, picks):
     options, required = COMMANDS[command]
     argv = list(command)

@@ -87,11 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except BertkitError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        print(f"error: {error.strerror}: {error.filename}", file=sys.stderr)
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+    ) as error:  # a path of the wrong kind (a file where a folder goes, ...): one line
+        print(f"error: {error.strerror}: {_one_line(str(error.filename))}", file=sys.stderr)
         return 2
+
+
+def _one_line(message: str) -> str:
+    """Line breaks escaped, so that a file name holding one cannot split the error line."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 if __name__ == "__main__":
