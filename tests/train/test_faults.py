@@ -2,6 +2,8 @@
 
 import json
 import logging
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from bertkit.train import TrainConfig
 from bertkit.train.checkpoint import list_checkpoints, load_checkpoint
 from bertkit.train.pretrain import PretrainConfig, pretrain
 from tests.train.test_loop import run as run_toy
+from tests.train.test_loop import squared_error
 
 HELPER = Path(__file__).with_name("faulty_run.py")
 REPO = Path(__file__).resolve().parents[2]
@@ -153,3 +156,24 @@ def test_resume_with_no_usable_checkpoint_is_one_error(tmp_path):
         damage(path, "corrupted")
     with pytest.raises(BertkitError, match="no usable checkpoint"):
         run_toy(tmp_path, save_every=2, resume=True)
+
+
+def test_a_signal_in_process_returns_preempted_with_a_checkpoint_at_that_step(tmp_path):
+    reference, _ = run_toy(tmp_path / "a", max_steps=8)
+    calls = []
+
+    def signalled_at_5(model, batch, totals):
+        calls.append(1)
+        if len(calls) == 5:
+            os.kill(os.getpid(), signal.SIGTERM)  # handled at once; the step carries on
+        return squared_error(model, batch, totals)
+
+    _, stopped = run_toy(tmp_path / "b", step=signalled_at_5, max_steps=8)
+    assert stopped.is_preempted and stopped.step == 5 and "SIGTERM" in stopped.stopped
+    assert steps(tmp_path / "b") == [5]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is gone again
+    resumed, result = run_toy(tmp_path / "b", resume=True, max_steps=8)
+    assert result.step == 8 and not result.is_preempted
+    for p, q in zip(reference.parameters(), resumed.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    assert train_losses(tmp_path / "b") == train_losses(tmp_path / "a")
