@@ -99,7 +99,9 @@ def pretraining_step(model, batch: dict[str, torch.Tensor], totals: dict[str, fl
 def model_of(model: torch.nn.Module) -> torch.nn.Module:
     """The model inside a DistributedDataParallel (or torch.compile) wrapper."""
     while hasattr(model, "module") or hasattr(model, "_orig_mod"):
-        model = getattr(model, "module", None) or model._orig_mod
+        inner = getattr(model, "module", None) or model._orig_mod
+        assert isinstance(inner, torch.nn.Module)
+        model = inner
     return model
 
 
