@@ -159,7 +159,8 @@ def test_resume_with_no_usable_checkpoint_is_one_error(tmp_path):
 
 
 def test_a_signal_in_process_returns_preempted_with_a_checkpoint_at_that_step(tmp_path):
-    reference, _ = run_toy(tmp_path / "a", max_steps=8)
+    """Also with a metrics line every 3 steps, so the stop falls inside a logging interval."""
+    reference, _ = run_toy(tmp_path / "a", max_steps=8, log_every=3)
     calls = []
 
     def signalled_at_5(model, batch, totals):
@@ -168,12 +169,14 @@ def test_a_signal_in_process_returns_preempted_with_a_checkpoint_at_that_step(tm
             os.kill(os.getpid(), signal.SIGTERM)  # handled at once; the step carries on
         return squared_error(model, batch, totals)
 
-    _, stopped = run_toy(tmp_path / "b", step=signalled_at_5, max_steps=8)
+    _, stopped = run_toy(tmp_path / "b", step=signalled_at_5, max_steps=8, log_every=3)
     assert stopped.is_preempted and stopped.step == 5 and "SIGTERM" in stopped.stopped
     assert steps(tmp_path / "b") == [5]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is gone again
-    resumed, result = run_toy(tmp_path / "b", resume=True, max_steps=8)
+    resumed, result = run_toy(tmp_path / "b", resume=True, max_steps=8, log_every=3)
     assert result.step == 8 and not result.is_preempted
     for p, q in zip(reference.parameters(), resumed.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
+    # Lines at steps 3, 6 and 8; the one at 6 averages steps 4-6 across the stop, as without it.
     assert train_losses(tmp_path / "b") == train_losses(tmp_path / "a")
+    assert [step for step, _ in train_losses(tmp_path / "b")] == [3, 6, 8]

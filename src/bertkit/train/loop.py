@@ -55,7 +55,7 @@ from bertkit.train.metrics import MetricsLog
 from bertkit.train.optim import build_optimizer, build_scheduler
 from bertkit.train.rng import seed_everything
 from bertkit.train.signals import StopSignals
-from bertkit.train.state import Best, Stateful, TrainClock, TrainState
+from bertkit.train.state import Best, LogInterval, Stateful, TrainClock, TrainState
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,6 @@ def train(
     data = iter(batches)
     last_train, last_eval = {}, {}
     stop = Stop(f"already at step {state.step}") if state.step >= config.max_steps else None
-    interval = _Interval()
     progress = _progress_bar(config, state.step, runtime.info)
     clock.start = time.monotonic()
     with StopSignals() as signals:
@@ -156,14 +155,15 @@ def train(
                 clock.tick()  # the schedule decays by the time used
             state.scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            interval.add(sums, totals, grad_norm)
+            state.interval.add(sums, totals, grad_norm)
             stop = stop_reason(config, state, signals, runtime)
             _update_progress(progress, config, state, stop)
 
             # A preempted run logs on its usual steps only, so the resumed file reads as one run.
             if state.step % config.log_every == 0 or (stop and not stop.is_preempted):
-                last_train = {"split": "train", "step": state.step, **interval.means(), "lr": lr}
-                interval = _Interval()
+                last_train = {"split": "train", "step": state.step, **state.interval.means()}
+                last_train["lr"] = lr
+                state.interval = LogInterval()
                 if metrics is not None:
                     metrics.log(last_train)
                     progress.set_postfix(loss=f"{last_train['loss']:.4f}")
@@ -343,30 +343,6 @@ def save(state: TrainState, ckpt_dir: Path, keep_last: int, info: DistInfo) -> P
 
 def _resume_hint(stop: Stop, last_saved: Path | None) -> str:
     return f" ({last_saved}; continue with --resume)" if stop.is_preempted else ""
-
-
-class _Interval:
-    """Sums over the steps between two log lines, and the wall time they took."""
-
-    def __init__(self):
-        self.start, self.steps, self.sums, self.tokens = time.perf_counter(), 0, {}, 0.0
-        self.grad_norm = 0.0
-
-    def add(self, sums: dict[str, float], totals: dict[str, float], grad_norm: float) -> None:
-        self.steps += 1
-        for key, value in sums.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value
-        self.tokens += totals.get("tokens", 0.0)
-        self.grad_norm += grad_norm
-
-    def means(self) -> dict[str, float]:
-        seconds = max(time.perf_counter() - self.start, 1e-9)
-        record = {key: value / self.steps for key, value in self.sums.items()}
-        record["grad_norm"] = self.grad_norm / self.steps
-        if self.tokens:
-            record["tokens_per_s"] = self.tokens / seconds
-        record["steps_per_s"] = self.steps / seconds
-        return record
 
 
 def _clip(model: nn.Module, max_norm: float) -> float:

@@ -71,6 +71,43 @@ class TrainClock:
 
 
 @dataclass
+class LogInterval:
+    """Sums over the steps since the last metrics line, and the wall time they took. Saved in
+    checkpoints, so the first line after a resume averages the same steps as without the stop."""
+
+    steps: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+    tokens: float = 0.0
+    grad_norm: float = 0.0
+    start: float = field(default_factory=time.perf_counter)
+
+    def add(self, sums: dict[str, float], totals: dict[str, float], grad_norm: float) -> None:
+        self.steps += 1
+        for key, value in sums.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+        self.tokens += totals.get("tokens", 0.0)
+        self.grad_norm += grad_norm
+
+    def means(self) -> dict[str, float]:
+        seconds = max(time.perf_counter() - self.start, 1e-9)
+        record = {key: value / self.steps for key, value in self.sums.items()}
+        record["grad_norm"] = self.grad_norm / self.steps
+        if self.tokens:
+            record["tokens_per_s"] = self.tokens / seconds
+        record["steps_per_s"] = self.steps / seconds
+        return record
+
+    def state_dict(self) -> dict:
+        counts = {k: getattr(self, k) for k in ("steps", "sums", "tokens", "grad_norm")}
+        return {**counts, "seconds": time.perf_counter() - self.start}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps, self.sums = state["steps"], dict(state["sums"])
+        self.tokens, self.grad_norm = state["tokens"], state["grad_norm"]
+        self.start = time.perf_counter() - state["seconds"]
+
+
+@dataclass
 class TrainState:
     """The objects a checkpoint saves and restores, and the number of optimizer steps done."""
 
@@ -82,6 +119,7 @@ class TrainState:
     best: Best
     clock: TrainClock
     step: int = 0
+    interval: LogInterval = field(default_factory=LogInterval)  # since the last metrics line
 
     def state_dict(self) -> dict:
         """The checkpoint content (a collective under torchrun: every process's RNG states)."""
@@ -95,6 +133,7 @@ class TrainState:
             "best_value": self.best.value,
             "best_step": self.best.step,
             "elapsed": self.clock.tick(),
+            "interval": self.interval.state_dict(),
             "evaluate": self.evaluate.state_dict() if isinstance(self.evaluate, Stateful) else None,
         }
 
@@ -112,5 +151,7 @@ class TrainState:
         self.step = state["step"]
         self.best.value, self.best.step = state["best_value"], state["best_step"]
         self.clock.previous = state.get("elapsed", 0.0)
+        if "interval" in state:
+            self.interval.load_state_dict(state["interval"])
         if isinstance(self.evaluate, Stateful) and state.get("evaluate") is not None:
             self.evaluate.load_state_dict(state["evaluate"])
