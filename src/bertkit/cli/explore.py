@@ -7,7 +7,7 @@ address and opens nothing by itself.
 
 import argparse
 
-from bertkit.cli.serve import add_server_flags
+from bertkit.cli.server_flags import add_server_flags
 
 
 def add_parser(subparsers) -> None:

@@ -8,23 +8,7 @@ Needs the `serve` extra (fastapi, uvicorn).
 
 import argparse
 
-
-def add_server_flags(parser: argparse.ArgumentParser, port: int) -> None:
-    """The flags `serve` and `explore` share."""
-    parser.add_argument(
-        "--model",
-        action="append",
-        required=True,
-        metavar="DIR|NAME=DIR",
-        help="a model directory; repeat as NAME=DIR to serve several (requests pick by name)",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=port, help=f"port (default: {port})")
-    parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when present)")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"))
-    parser.add_argument(
-        "--max-input-length", type=int, help="tokens per input (default: the model's maximum)"
-    )
+from bertkit.cli.server_flags import add_server_flags
 
 
 def add_parser(subparsers) -> None:
