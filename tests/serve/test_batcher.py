@@ -92,3 +92,30 @@ def test_inputs_of_a_client_that_left_never_reach_the_model():
 
     assert asyncio.run(scenario()) == ["stays"]
     assert seen == ["stays"]
+
+
+def test_inputs_arriving_while_the_batch_forms_join_it():
+    batches = []
+
+    def run(items):
+        batches.append(list(items))
+        return items
+
+    async def later(batcher, item, rounds):
+        for _ in range(rounds):
+            await asyncio.sleep(0)
+        return await batcher.submit(None, [item], [5])
+
+    async def scenario():
+        batcher = Batcher("test", run, 100, ThreadPoolExecutor(1), Metrics(), settle_s=60)
+        batcher.start()
+        results = await asyncio.gather(
+            batcher.submit(None, ["first"], [5]),
+            later(batcher, "second", 1),
+            later(batcher, "third", 2),
+        )
+        await batcher.stop()
+        return [values for values, _ in results]
+
+    assert asyncio.run(scenario()) == [["first"], ["second"], ["third"]]
+    assert batches == [["first", "second", "third"]]  # one batch, not three

@@ -27,6 +27,10 @@ from bertkit.serve.metrics import Metrics
 
 logger = logging.getLogger(__name__)
 
+# Event-loop rounds without a new input after which a batch starts (see `Batcher.settle`).
+SETTLE_QUIET_ROUNDS = 3
+SETTLE_S = 0.005  # the longest a free model thread waits for arrivals before a batch
+
 
 @dataclass
 class Job:
@@ -56,12 +60,14 @@ class Batcher:
         metrics: Metrics,
         gate: asyncio.Lock | None = None,
         unpadded: bool = False,
+        settle_s: float = SETTLE_S,
     ):
         self.name = name
         self.gate = gate or asyncio.Lock()  # held while a batch is formed and run
         self.run = run
         self.max_batch_tokens = max_batch_tokens
         self.unpadded = unpadded  # the budget counts real tokens, not padded ones
+        self.settle_s = settle_s  # longest wait for arrivals before a batch (see `settle`)
         self.executor = executor
         self.metrics = metrics
         self.pending: deque[Job] = deque()
@@ -130,7 +136,28 @@ class Batcher:
         while True:
             await self.wakeup.wait()
             async with self.gate:
+                await self.settle()
                 await self.run_one_batch()
+
+    async def settle(self) -> None:
+        """Before forming a batch, let the event loop queue the requests it has already received.
+
+        While a batch computes, the model thread holds most of the CPU (and often the GIL), so
+        requests that arrived meanwhile are still being parsed and tokenized when it finishes;
+        taking the queue at once would run them one or two at a time (measured: most batches of
+        size 1 at concurrency 32). So the batcher yields to the event loop until the queue stops
+        growing for `SETTLE_QUIET_ROUNDS` rounds, the budget is full, or `settle_s` has passed:
+        a delay of at most `settle_s` for a much larger batch. An idle server (nothing else
+        arriving) starts at once, after those few quick rounds.
+        """
+        deadline = time.perf_counter() + self.settle_s
+        quiet, size = 0, len(self.pending)
+        while quiet < SETTLE_QUIET_ROUNDS and time.perf_counter() < deadline:
+            if sum(job.num_tokens for job in self.pending) >= self.max_batch_tokens:
+                return
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self.pending) == size else 0
+            size = len(self.pending)
 
     async def run_one_batch(self) -> None:
         batch = self.take_batch()
