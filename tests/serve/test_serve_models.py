@@ -31,3 +31,20 @@ def test_classify_from_encodings_mixes_pairs_and_equals_the_pipeline(tiny_dirs):
         assert [x.label for x in got] == [x.label for x in want]
         np.testing.assert_allclose([x.score for x in got], [x.score for x in want], rtol=1e-5)
     assert counts_real_tokens(pipe) == pipe.model.bert.unpad
+
+
+def test_each_model_thread_has_its_own_number():
+    import threading
+
+    from bertkit.serve.models import model_executor, worker_index
+
+    both_started = threading.Barrier(2, timeout=30)
+
+    def number() -> int:
+        both_started.wait()  # the two calls run in two threads at once
+        return worker_index()
+
+    with model_executor(2) as executor:
+        numbers = sorted(executor.map(lambda _: number(), range(2)))
+        again = {executor.submit(worker_index).result() for _ in range(6)}
+    assert numbers == [0, 1] and again <= {0, 1}

@@ -20,7 +20,15 @@ def add_parser(subparsers) -> None:
         "--max-batch-tokens",
         type=int,
         default=16384,
-        help="padded tokens per forward pass (default: 16384)",
+        help="tokens per forward pass: real ones when the model unpads (bertkit's default), "
+        "else padded (default: 16384)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="model threads, each with its own copy of the models and an equal share of "
+        "torch's threads (default: 1, which uses every core for each batch)",
     )
     parser.add_argument(
         "--max-concurrent-requests",
@@ -49,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         max_concurrent_requests=args.max_concurrent_requests,
         max_input_length=args.max_input_length,
         max_body_bytes=args.max_body_bytes,
+        workers=args.workers,
         device=args.device,
         dtype=args.dtype,
     )

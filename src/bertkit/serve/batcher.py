@@ -1,6 +1,7 @@
 """Dynamic batching: requests wait in a queue, one batcher per (model, task) forms batches.
 
-A batch is built when the model thread is free (the batchers share one gate), around the oldest
+A batch is built when a model thread is free (the batchers share one gate, with a unit per
+thread: `--workers`), around the oldest
 waiting input (so none starves) from the inputs closest to it in length (so it pads little),
 while its tokens stay within the budget, as TEI's `--max-batch-tokens`: padded tokens (inputs x
 longest), or real ones (the sum of lengths) when the model unpads, since it then computes on
@@ -58,12 +59,14 @@ class Batcher:
         max_batch_tokens: int,
         executor: Executor,
         metrics: Metrics,
-        gate: asyncio.Lock | None = None,
+        gate: asyncio.Semaphore | None = None,
         unpadded: bool = False,
         settle_s: float = SETTLE_S,
     ):
         self.name = name
-        self.gate = gate or asyncio.Lock()  # held while a batch is formed and run
+        # One unit per model thread, held while a batch is formed and run: batches form only
+        # when a thread is free (shared by the batchers of every model).
+        self.gate = gate or asyncio.Semaphore(1)
         self.run = run
         self.max_batch_tokens = max_batch_tokens
         self.unpadded = unpadded  # the budget counts real tokens, not padded ones
@@ -73,14 +76,17 @@ class Batcher:
         self.pending: deque[Job] = deque()
         self.wakeup = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self.running: set[asyncio.Task] = set()  # batches in the model threads
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.loop(), name=self.name)
 
     async def stop(self) -> None:
+        """Stop forming batches; the batches already running finish."""
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+        await asyncio.gather(*self.running, return_exceptions=True)
 
     async def submit(
         self, request: Request | None, items: Sequence, lengths: Sequence[int]
@@ -133,11 +139,28 @@ class Batcher:
         return [live[i] for i in sorted(chosen)]
 
     async def loop(self) -> None:
+        """Whenever inputs wait and a model thread is free, form a batch and start it there."""
         while True:
             await self.wakeup.wait()
-            async with self.gate:
+            await self.gate.acquire()
+            try:
                 await self.settle()
-                await self.run_one_batch()
+                batch = self.take_batch()
+            except BaseException:
+                self.gate.release()
+                raise
+            self.metrics.queue_depth[self.name] = len(self.pending)
+            if not batch:
+                self.wakeup.clear()
+                self.gate.release()
+                continue
+            task = asyncio.get_running_loop().create_task(self.run_batch(batch))
+            self.running.add(task)
+            task.add_done_callback(self.batch_done)
+
+    def batch_done(self, task: asyncio.Task) -> None:
+        self.running.discard(task)
+        self.gate.release()
 
     async def settle(self) -> None:
         """Before forming a batch, let the event loop queue the requests it has already received.
@@ -159,12 +182,7 @@ class Batcher:
             quiet = quiet + 1 if len(self.pending) == size else 0
             size = len(self.pending)
 
-    async def run_one_batch(self) -> None:
-        batch = self.take_batch()
-        self.metrics.queue_depth[self.name] = len(self.pending)
-        if not batch:
-            self.wakeup.clear()
-            return
+    async def run_batch(self, batch: list[Job]) -> None:
         start = time.perf_counter()
         for job in batch:
             job.queue_time = start - job.enqueued

@@ -9,8 +9,11 @@ fill-mask cut their texts into windows inside the pipeline, which the model thre
 """
 
 import asyncio
+import importlib.util
+import itertools
 import logging
-from concurrent.futures import Executor
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 from bertkit.errors import BertkitError
@@ -62,6 +65,39 @@ def tasks_for(info: dict) -> list[str]:
     if info["architecture"] == "BertForMultipleChoice":
         return []
     return ["embed", "fill-mask"] if "masked-lm" in info["heads"] else ["embed"]
+
+
+def extra_options(task: str) -> dict:
+    """Pipeline options a task needs when served: embeddings are normalised per request."""
+    return {"normalize": False} if task == "embed" else {}
+
+
+_worker = threading.local()
+
+
+def worker_index() -> int:
+    """Which model thread this is, 0 .. workers - 1 (0 outside them)."""
+    return getattr(_worker, "index", 0)
+
+
+def model_executor(workers: int) -> ThreadPoolExecutor:
+    """`workers` model threads, numbered in the order they start (each keeps its number)."""
+    numbers = itertools.count()
+
+    def number_thread() -> None:
+        _worker.index = next(numbers)
+
+    return ThreadPoolExecutor(workers, thread_name_prefix="model", initializer=number_thread)
+
+
+def split_torch_threads(workers: int) -> None:
+    """With several model threads, each batch gets an equal share of torch's intra-op threads
+    (at least one), so that batches running side by side do not oversubscribe the cores."""
+    if workers == 1 or importlib.util.find_spec("torch") is None:
+        return  # one worker keeps every thread; an ONNX-only install has no torch
+    import torch
+
+    torch.set_num_threads(max(1, torch.get_num_threads() // workers))
 
 
 def run_embed(pipe, encodings: list[Encoding]) -> list:
@@ -131,15 +167,22 @@ class ServedModel:
         tasks, is_known = served_tasks(self.path)
         errors = []
         for task in tasks:
-            extra = {"normalize": False} if task == "embed" else {}  # per request instead
             try:
-                self.pipelines[task] = pipeline(task, self.path, **options, **extra)
+                self.pipelines[task] = pipeline(task, self.path, **options, **extra_options(task))
             except BertkitError as error:
                 if is_known and task != "fill-mask":  # fill-mask only if the head is there
                     raise
                 errors.append(error)
         if not self.pipelines:
             raise errors[0] if errors else BertkitError(f"{path}: nothing to serve")
+        # One copy of each pipeline per model thread (`--workers`): replica k runs in thread k.
+        self.replicas = [self.pipelines] + [
+            {
+                task: pipeline(task, self.path, **options, **extra_options(task))
+                for task in self.pipelines
+            }
+            for _ in range(settings.workers - 1)
+        ]
         first = next(iter(self.pipelines.values()))
         self.info = first.info
         self.tokenizer = first.tokenizer
@@ -148,13 +191,17 @@ class ServedModel:
         logger.info("%s: %s serving %s", name, architecture, ", ".join(self.pipelines))
 
     def start(
-        self, executor: Executor, metrics: Metrics, max_batch_tokens: int, gate: asyncio.Lock
+        self,
+        executor: Executor,
+        metrics: Metrics,
+        max_batch_tokens: int,
+        gate: asyncio.Semaphore,
     ) -> None:
         for task, pipe in self.pipelines.items():
             run = RUNNERS[task]
             batcher = Batcher(
                 f"{self.name}/{task}",
-                lambda items, pipe=pipe, run=run: run(pipe, items),
+                lambda items, task=task, run=run: run(self.replica(task), items),
                 max_batch_tokens,
                 executor,
                 metrics,
@@ -163,6 +210,10 @@ class ServedModel:
             )
             batcher.start()
             self.batchers[task] = batcher
+
+    def replica(self, task: str) -> Pipeline:
+        """The copy of `task`'s pipeline that belongs to the calling model thread."""
+        return self.replicas[worker_index() % len(self.replicas)][task]
 
     async def stop(self) -> None:
         for batcher in self.batchers.values():

@@ -9,7 +9,9 @@ from bertkit.errors import BertkitError
 class ServeSettings:
     host: str = "127.0.0.1"
     port: int = 8080
-    max_batch_tokens: int = 16384  # padded tokens per forward pass (TEI's default)
+    max_batch_tokens: int = 16384  # tokens per forward pass (TEI's default): real ones when
+    # the model unpads (bertkit's default), else padded
+    workers: int = 1  # model threads, each with its own copy of the models
     max_concurrent_requests: int = 512  # inference requests in flight before 429
     max_input_length: int | None = None  # tokens per input; None is each model's maximum
     max_body_bytes: int = 2_000_000  # request bodies over this get 413 (TEI's default)
@@ -18,7 +20,7 @@ class ServeSettings:
     dtype: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_batch_tokens", "max_concurrent_requests", "max_body_bytes"):
+        for name in ("max_batch_tokens", "max_concurrent_requests", "max_body_bytes", "workers"):
             if getattr(self, name) <= 0:
                 raise BertkitError(f"{name.replace('_', '-')} must be positive")
         if self.max_input_length is not None and self.max_input_length < 3:

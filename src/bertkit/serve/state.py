@@ -4,7 +4,6 @@ steps each inference route takes (tokenize off the model thread; wait for the ba
 import asyncio
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -13,7 +12,7 @@ from bertkit.pipelines import Pipeline
 from bertkit.serve.batcher import Timing
 from bertkit.serve.errors import ApiError, invalid
 from bertkit.serve.metrics import Metrics
-from bertkit.serve.models import ServedModel
+from bertkit.serve.models import ServedModel, model_executor, split_torch_threads
 from bertkit.serve.settings import ServeSettings
 from bertkit.tokenizer import Encoding
 
@@ -29,10 +28,13 @@ class ServerState:
         self.models = models
         self.settings = settings
         self.metrics = Metrics()
-        # One model thread: on CPU, torch's own threads already use every core for one batch.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
-        # Held by the batcher whose batch runs: batches form only when the thread is free.
-        self.gate = asyncio.Lock()
+        # One model thread per worker, each with its own copy of the models; on CPU, torch's
+        # threads are shared among them (`split_torch_threads`), so with one worker a batch
+        # uses every core.
+        split_torch_threads(settings.workers)
+        self.executor = model_executor(settings.workers)
+        # A unit per model thread, held by a batch from forming to its end.
+        self.gate = asyncio.Semaphore(settings.workers)
 
     async def start(self) -> None:
         for model in self.models.values():

@@ -87,6 +87,7 @@ async def info(request: Request):
         "version": bertkit.__version__,
         "models": models,
         "max_batch_tokens": settings.max_batch_tokens,
+        "workers": settings.workers,
         "max_concurrent_requests": settings.max_concurrent_requests,
         "max_body_bytes": settings.max_body_bytes,
         "max_inputs_per_request": settings.max_inputs_per_request,
