@@ -1,7 +1,7 @@
 """`bertkit serve` under load vs the simplest server a user would write, and a soak run.
 
     python benchmarks/bench_serve.py [--quick] [--seconds 20] [--concurrency 1,8,32,128]
-                                     [--soak-seconds 600] [--model DIR]
+                                     [--soak-seconds 600] [--model DIR] [--workers 1]
 
 Closed-loop clients (each sends its next request when the last one is answered) at each
 concurrency, sending single SST-2 sentences and batches of 32, over loopback, for `--seconds`
@@ -245,6 +245,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32,128")
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="`bertkit serve --workers`")
     parser.add_argument("--naive-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     model_dir = Path(args.model) if args.model else minilm_dir()
@@ -265,7 +266,7 @@ def main() -> None:
     print("offline", result["offline_pipeline"], flush=True)
     port = free_port()
     bertkit_argv = [*env_python, "-m", "bertkit.cli.main", "serve", "--model", str(model_dir)]
-    bertkit_argv += ["--port", str(port)]
+    bertkit_argv += ["--port", str(port), "--workers", str(args.workers)]
     rows = run_cells("bertkit", bertkit_argv, port, workloads, levels, args.seconds)
     if not args.skip_naive:
         naive_argv = [*env_python, __file__, "--naive-server", str(port), "--model", str(model_dir)]
