@@ -45,7 +45,7 @@ class Metrics:
             lambda: Histogram(BATCH_TOKEN_BUCKETS)
         )
         self.inference: dict[str, Histogram] = defaultdict(lambda: Histogram(LATENCY_BUCKETS))
-        self.tokens: dict[str, int] = defaultdict(int)  # batcher -> padded tokens run
+        self.tokens: dict[str, int] = defaultdict(int)  # batcher -> tokens run, as budgeted
         self.in_flight = 0  # inference requests queued or running
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
@@ -82,14 +82,14 @@ class Metrics:
             lines.append(f'bertkit_queue_depth{{batcher="{batcher}"}} {depth}')
         for name, kind, table in (
             ("bertkit_batch_size", "Inputs per forward pass.", self.batch_size),
-            ("bertkit_batch_tokens", "Padded tokens per forward pass.", self.batch_tokens),
+            ("bertkit_batch_tokens", "Tokens per forward pass (budgeted).", self.batch_tokens),
             ("bertkit_inference_duration_seconds", "Time per forward pass.", self.inference),
         ):
             lines += [f"# HELP {name} {kind}", f"# TYPE {name} histogram"]
             for batcher, histogram in sorted(table.items()):
                 lines += histogram.lines(name, f'batcher="{batcher}"')
         lines += [
-            "# HELP bertkit_tokens_total Padded tokens run through the model.",
+            "# HELP bertkit_tokens_total Tokens run (real when the model unpads, else padded).",
             "# TYPE bertkit_tokens_total counter",
         ]
         for batcher, n in sorted(self.tokens.items()):
