@@ -39,7 +39,7 @@ from bertkit.pipelines.embed import EmbedPipeline, unit
 
 REPO = Path(__file__).resolve().parents[1]
 DEPTH = 100  # candidates of each ranking before fusion
-EF_SEARCH = (16, 32, 64, 128, 256, 512)
+EF_SEARCH = (16, 32, 64, 128, 256, 512, 1024)
 
 
 def squad(path: Path) -> tuple[list[dict], list[str], np.ndarray]:
