@@ -19,8 +19,11 @@ Each cell also records the server's CPU time (user + system, all its threads, fr
 so its sentences per CPU-second, and the load average: on a shared, busy machine a server with
 many runnable threads (the naive one runs up to 40 encodes at once) gets a larger share of the
 cores than one with a single model thread, so wall-clock rates there favour it; sentences per
-CPU-second compares the work each server does per sentence. On an idle machine, wall-clock
-figures are the ones that count. Writes benchmarks/results/serve-<device>[-quick].json.
+CPU-second compares the work each server does per sentence. On such a machine torch's
+multi-threaded kernels also spin at their barriers while a peer thread waits for a core, so
+`--torch-threads 1` (all three runs on one intra-op thread) compares like with like there. On an
+idle machine, wall-clock figures with the default threads are the ones that count.
+Writes benchmarks/results/serve-<device>[-quick].json.
 """
 
 import argparse
@@ -246,6 +249,12 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="`bertkit serve --workers`")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        help="intra-op threads for the offline pipeline and both servers (OMP_NUM_THREADS); "
+        "default: torch's own (every core)",
+    )
     parser.add_argument("--naive-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     model_dir = Path(args.model) if args.model else minilm_dir()
@@ -253,6 +262,11 @@ def main() -> None:
         return run_naive_server(str(model_dir), args.naive_server)
     if args.quick:
         args.seconds, args.concurrency, args.soak_seconds = 5.0, "1,32", min(args.soak_seconds, 30)
+    if args.torch_threads:  # the servers inherit it; this process sets it for the offline run
+        os.environ["OMP_NUM_THREADS"] = str(args.torch_threads)
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     levels = [int(c) for c in args.concurrency.split(",")]
     sentences = [s.strip() for s in texts_for("sst2")]
     workloads = {
