@@ -56,6 +56,8 @@ def run_file(path: str, examples: int, timeout: float) -> dict:
         "counts": counts,
         "findings": findings,
         "pytest": summary[-1] if summary else output[-500:],
+        # hypothesis prints the failing input in the traceback: keep it with the finding
+        "failure_output": output[-6000:] if findings else "",
     }
 
 
