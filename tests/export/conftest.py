@@ -10,9 +10,7 @@ import pytest
 
 from bertkit.export import export_onnx
 from bertkit.tokenizer import WordPieceTokenizer
-from tests.model.tiny import tiny_config
-
-CONLL_LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+from tests.pipelines.conftest import CONLL_LABELS, save_tiny_model
 
 HEAD_CLASSES = {
     "encoder": ("BertModel", {}),
@@ -27,18 +25,6 @@ HEAD_CLASSES = {
     "question-answering": ("BertForQuestionAnswering", {}),
     "masked-lm": ("BertForMaskedLM", {}),
 }
-
-
-def save_tiny_model(path: Path, model_class, tokenizer: WordPieceTokenizer, **overrides) -> Path:
-    """A seeded random tiny `model_class` with `tokenizer`'s vocabulary, saved in `path`."""
-    import torch
-
-    torch.manual_seed(0)
-    fields = dict(vocab_size=tokenizer.vocab_size, initializer_range=0.2)
-    model = model_class(tiny_config(**(fields | overrides)))
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="session")
