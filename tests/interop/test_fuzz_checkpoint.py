@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bertkit import BertModel
+from bertkit.errors import BertkitError
 from tests.fuzzing import FUZZ, check, encoded, json_values, scratch
 from tests.model.tiny import tiny_config
 
@@ -44,10 +45,10 @@ def load(directory):
     return BertModel.from_pretrained(directory)
 
 
-# Shape fields stay small: a config.json asking for a billion-row embedding is a separate finding
-# (docs/reliability.md), not something a fuzzer should allocate.
-small = st.integers(-3, 200)
-field_values = small | json_values.filter(lambda v: not isinstance(v, int) or abs(v) < 1000)
+# Shape fields small or enormous: a config.json asking for a billion-row embedding must be refused
+# from the weights' shapes before anything that large is allocated.
+small = st.integers(-3, 200) | st.sampled_from([10**6, 10**9, 10**12])
+field_values = small | json_values
 
 
 @FUZZ
@@ -67,6 +68,19 @@ def test_config_json_with_any_fields_or_bytes(saved, edits, raw):
     edited = {k: v for k, v in {**config, **edits}.items() if v is not None}
     directory = folder(raw if raw is not None else json.dumps(edited).encode(), weights)
     check("config.json", load, directory, names=(str(directory),))
+
+
+@pytest.mark.parametrize(
+    "field", ["vocab_size", "num_hidden_layers", "max_position_embeddings", "intermediate_size"]
+)
+def test_enormous_shapes_in_config_json_are_refused_without_allocating(saved, field):
+    # 10^12 rows of the tiny model's width is terabytes: had the model been built before the
+    # weights' shapes were checked, this would be torch's allocation error, not ours.
+    config = {**saved.config, field: 10**12}
+    directory = folder(json.dumps(config).encode(), saved.weights)
+    with pytest.raises(BertkitError) as caught:
+        load(directory)
+    assert "\n" not in str(caught.value) and str(directory) in str(caught.value)
 
 
 @FUZZ

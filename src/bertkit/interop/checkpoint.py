@@ -135,13 +135,19 @@ def load_model(
     if config_fields:
         config = dataclasses.replace(config, **config_fields)
     try:
-        model = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
-    except ValueError as error:  # an unknown backend, eager with unpadding
-        raise BertkitError(str(error)) from None
-    try:
         ours, unknown = from_hf(checkpoint.tensors)
     except KeyError as error:
         raise BertkitError(f"{checkpoint.file}: {error.args[0]}") from None
+    try:
+        # Shapes first, on the meta device (no memory): a config.json that disagrees with its
+        # weights (vocab_size 10^9) is an error before anything that large is allocated.
+        check_layers(config.num_hidden_layers, ours, checkpoint)
+        with torch.device("meta"):
+            skeleton = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
+        check_state(skeleton, ours, unknown, checkpoint.file)
+        model = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
+    except ValueError as error:  # an unknown backend, eager with unpadding
+        raise BertkitError(str(error)) from None
     load_state(model, ours, unknown, checkpoint.file)
     if dtype is not None:
         model.to(dtype)
@@ -150,6 +156,21 @@ def load_model(
 
 def load_state(model, ours: dict[str, torch.Tensor], unknown: list[str], file: Path) -> None:
     """Check the checkpoint against the model key by key and shape by shape, then copy it in."""
+    ours, missing, extra = check_state(model, ours, unknown, file)
+    if missing:
+        log.warning("initialised weights not in %s (train them): %s", file.name, _names(missing))
+    if extra:
+        # Expected when a task uses part of a checkpoint (an encoder without its pooler): debug.
+        log.debug("ignored weights of heads %s has not: %s", type(model).__name__, _names(extra))
+    expected = model.state_dict()
+    model.load_state_dict({k: v for k, v in ours.items() if k in expected}, strict=False)
+
+
+def check_state(
+    model, ours: dict[str, torch.Tensor], unknown: list[str], file: Path
+) -> tuple[dict[str, torch.Tensor], list[str], list[str]]:
+    """One error unless the checkpoint fits `model` (names and shapes); returns its tensors under
+    the model's names, the model's weights it lacks (heads) and its weights the model lacks."""
     expected = model.state_dict()
     has_prefix = any(k.startswith("bert.") for k in expected)
     ours = {_with_prefix(k, has_prefix): v for k, v in ours.items()}
@@ -175,12 +196,25 @@ def load_state(model, ours: dict[str, torch.Tensor], unknown: list[str], file: P
             f"{file}: shape mismatch in {len(wrong)} weights, e.g. {wrong[0]} "
             "(config.json and weights disagree, or a head with another number of labels)"
         )
-    if missing:
-        log.warning("initialised weights not in %s (train them): %s", file.name, _names(missing))
-    if extra:
-        # Expected when a task uses part of a checkpoint (an encoder without its pooler): debug.
-        log.debug("ignored weights of heads %s has not: %s", type(model).__name__, _names(extra))
-    model.load_state_dict({k: v for k, v in ours.items() if k in expected}, strict=False)
+    fresh = sum(expected[k].numel() for k in missing)
+    stored = sum(v.numel() for v in ours.values())
+    if fresh > max(stored, 10**6):
+        raise BertkitError(
+            f"{file}: the model would need {fresh:,} new weights beside the {stored:,} stored "
+            f"({_names(missing)}): check config.json"
+        )
+    return ours, missing, extra
+
+
+def check_layers(layers: int, ours: dict[str, torch.Tensor], checkpoint: Checkpoint) -> None:
+    """config.json's layer count against the weights', before a model of that depth is built."""
+    keys = [key.removeprefix("bert.") for key in ours]
+    stored = {key.split(".")[2] for key in keys if key.startswith("encoder.layers.")}
+    if layers != len(stored):
+        raise BertkitError(
+            f"{checkpoint.model_dir / 'config.json'}: num_hidden_layers is {layers} but "
+            f"{checkpoint.file.name} holds {len(stored)} layers"
+        )
 
 
 def _with_prefix(key: str, has_prefix: bool) -> str:
