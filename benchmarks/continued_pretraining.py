@@ -103,7 +103,7 @@ def main() -> None:
         ("mini from scratch, MLM only", [(dict(data=str(segments), objective="mlm"), 5e-4, 1.0)]),
         (
             "all-MiniLM-L6-v2 continued, MLM only",
-            [(dict(data=str(segments), init_from=minilm, objective="mlm"), 1e-4, 1.0)],
+            [(dict(data=str(segments), init_from=minilm, objective="mlm"), 3e-4, 1.0)],
         ),
         (
             "all-MiniLM-L6-v2 continued, head first (LP-FT)",
@@ -115,7 +115,7 @@ def main() -> None:
                     1e-3,
                     0.5,
                 ),
-                (dict(data=str(segments), objective="mlm"), 1e-4, 0.5),
+                (dict(data=str(segments), objective="mlm"), 3e-4, 0.5),
             ],
         ),  # fmt: skip
     ]

@@ -4,10 +4,13 @@ corpus is deterministic prose from docstrings."""
 import json
 import logging
 
+import torch
+
 from bertkit.cli.main import main
 from bertkit.demo.corpus import corpus_text, module_docstrings, stdlib_documents
 from bertkit.demo.fill_mask import Answer, FillMaskRow, describe, hits
-from bertkit.demo.run import ADAPTED, SCRATCH, DemoConfig, run_demo
+from bertkit.demo.run import ADAPTED, SCRATCH, DemoConfig, demo_precision, run_demo
+from bertkit.train.device import cpu_has_native_bf16
 
 SOURCE = '''"""A module about spreadsheets.
 
@@ -151,3 +154,10 @@ def test_demo_command_takes_the_users_corpus(tmp_path, minilm_dir, caplog):
     assert saved["fill_mask"][0]["text"] == "Tomatoes need [MASK]."
     assert saved["fill_mask"][0]["expected"] is None  # the user's own sentence: nothing to judge
     assert "Tomatoes need sun" in (out / "corpus.txt").read_text()
+
+
+def test_the_demo_trains_minilm_in_bf16_only_where_the_cpu_has_it():
+    native = cpu_has_native_bf16() and not torch.cuda.is_available()
+    assert demo_precision("auto") == ("bf16" if native else "auto")
+    assert demo_precision("fp32") == "fp32"
+    assert demo_precision("bf16") == "bf16"

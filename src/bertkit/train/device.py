@@ -16,3 +16,10 @@ def resolve_device(name: str | None = "auto", local_rank: int = 0) -> torch.devi
         return torch.device(name)
     except RuntimeError:
         raise BertkitError(f"unknown device {name!r} (try auto, cpu, cuda, cuda:1, mps)") from None
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX), where bf16 autocast
+    trains a small BERT ~1.8x faster than fp32; elsewhere bf16 is emulated and slower."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
