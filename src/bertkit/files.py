@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bertkit.errors import BertkitError
+from bertkit.errors import BertkitError, one_line
 
 
 class WriteFailed(BertkitError, OSError):
@@ -21,7 +21,7 @@ class WriteFailed(BertkitError, OSError):
 
     def __init__(self, path: Path, error: OSError):
         super().__init__(error.errno, error.strerror, str(path))
-        self.message = f"could not write {path}: {error.strerror or error}"
+        self.message = one_line(f"could not write {path}: {error.strerror or error}")
 
     def __str__(self) -> str:
         return self.message

@@ -9,7 +9,7 @@ import importlib
 import logging
 import sys
 
-from bertkit.errors import BertkitError
+from bertkit.errors import BertkitError, one_line
 
 # Subcommand name -> module in bertkit.cli. Command modules import heavy packages inside `run`,
 # so building the parser (and `bertkit --help`) stays fast.
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except BertkitError as error:
-        print(f"error: {_one_line(str(error))}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)  # one line by construction
         return 2
     except (
         FileNotFoundError,
@@ -96,13 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         NotADirectoryError,
         PermissionError,
     ) as error:  # a path of the wrong kind (a file where a folder goes, ...): one line
-        print(f"error: {error.strerror}: {_one_line(str(error.filename))}", file=sys.stderr)
+        print(f"error: {error.strerror}: {one_line(str(error.filename))}", file=sys.stderr)
         return 2
-
-
-def _one_line(message: str) -> str:
-    """Line breaks escaped, so that a file name holding one cannot split the error line."""
-    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 if __name__ == "__main__":
