@@ -52,7 +52,9 @@ def test_classify_regression_gives_the_predicted_value(tmp_path, uncased_tokeniz
 def test_a_text_longer_than_the_model_is_cut_and_reported(classify_dir, caplog):
     classify = ClassifyPipeline(classify_dir)
     long = "word " * 200
-    assert classify([long, long + "more words"])[0] == classify(long)
+    first, alone = classify([long, long + "more words"])[0], classify(long)
+    # the same 64 tokens either way; a batch of 2 may take another kernel (last-bit differences)
+    assert first.label == alone.label and first.score == pytest.approx(alone.score, abs=1e-6)
     assert "2 of 2 inputs were cut to 64 tokens" in caplog.text
 
 
