@@ -72,8 +72,10 @@ values = st.sampled_from(["0", "1", "-1", "2", "1e9", "nan", "0.5", "abc", "", "
     ),
 )
 # Found by the campaign: a data file given where `index add` makes a folder (FileExistsError),
-# and a path holding a line break, which split the error line in two.
+# and a path holding a line break, which split the error line in two; then argparse's own error
+# quoting an unknown argument that holds a line break (`unrecognized arguments: \n0`).
 @example(command=("index", "add"), with_required=True, picks=[(1, 0, "0")])
+@example(command=("inspect",), with_required=False, picks=[(0, 0, "0"), (0, 1, "\n0")])
 @example(command=("index", "info"), with_required=False, picks=[(0, 1, "\r")])
 def test_any_arguments_end_in_an_exit_status(files, command, with_required, picks):
     options, required = COMMANDS[command]

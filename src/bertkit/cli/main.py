@@ -37,7 +37,15 @@ COMMANDS = {
 }
 
 
-class CommandParser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """argparse, with its error line kept one line when it quotes an argument holding a line
+    break (`bertkit inspect $'\\n0'`)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        super().error(one_line(message))
+
+
+class CommandParser(Parser):
     """A command's parser: a flag it does not know is reported with this command's own usage
     (argparse would hand it up to `bertkit`, which prints the top-level usage)."""
 
@@ -49,7 +57,7 @@ class CommandParser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bertkit", description="BERT from scratch: tokenize, pretrain, fine-tune, use."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
