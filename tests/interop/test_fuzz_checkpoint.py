@@ -63,6 +63,9 @@ field_values = small | json_values
     ),
     raw=st.none() | encoded(),
 )  # fmt: skip
+# Found by the 10,000-case campaign: a hidden_size of 10^9 overflowed torch's size arithmetic
+# while the shapes were being checked.
+@example(edits={"hidden_size": 10**9}, raw=None)
 def test_config_json_with_any_fields_or_bytes(saved, edits, raw):
     config, weights = saved.config, saved.weights
     edited = {k: v for k, v in {**config, **edits}.items() if v is not None}
@@ -71,8 +74,10 @@ def test_config_json_with_any_fields_or_bytes(saved, edits, raw):
 
 
 @pytest.mark.parametrize(
-    "field", ["vocab_size", "num_hidden_layers", "max_position_embeddings", "intermediate_size"]
-)
+    "field",
+    ["vocab_size", "num_hidden_layers", "max_position_embeddings", "intermediate_size",
+     "hidden_size"],
+)  # fmt: skip
 def test_enormous_shapes_in_config_json_are_refused_without_allocating(saved, field):
     # 10^12 rows of the tiny model's width is terabytes: had the model been built before the
     # weights' shapes were checked, this would be torch's allocation error, not ours.

@@ -142,8 +142,13 @@ def load_model(
         # Shapes first, on the meta device (no memory): a config.json that disagrees with its
         # weights (vocab_size 10^9) is an error before anything that large is allocated.
         check_layers(config.num_hidden_layers, ours, checkpoint)
-        with torch.device("meta"):
-            skeleton = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
+        try:
+            with torch.device("meta"):
+                skeleton = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
+        except (RuntimeError, OverflowError) as error:  # sizes past what torch can address
+            raise BertkitError(
+                f"{checkpoint.model_dir / 'config.json'}: no model has these shapes ({error})"
+            ) from None
         check_state(skeleton, ours, unknown, checkpoint.file)
         model = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
     except ValueError as error:  # an unknown backend, eager with unpadding
