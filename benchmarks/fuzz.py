@@ -57,8 +57,13 @@ def run_file(path: str, examples: int, timeout: float) -> dict:
         "findings": findings,
         "pytest": summary[-1] if summary else output[-500:],
         # hypothesis prints the failing input in the traceback: keep it with the finding
-        "failure_output": output[-6000:] if findings else "",
+        "failure_output": anonymous(output[-6000:]) if findings else "",
     }
+
+
+def anonymous(text: str) -> str:
+    """The failure output without this machine's folders (the repository, the temp folder)."""
+    return text.replace(str(REPO), "<repo>").replace(tempfile.gettempdir(), "<tmp>")
 
 
 def write_report(results: list[dict], args, started: float, load_before) -> None:
