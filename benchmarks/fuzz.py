@@ -38,7 +38,8 @@ def run_file(path: str, examples: int, timeout: float) -> dict:
         started = time.perf_counter()
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path],
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                 "--show-capture=no", path],
                 cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
             )  # fmt: skip
             output, status = done.stdout + done.stderr, done.returncode
