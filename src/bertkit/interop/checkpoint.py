@@ -138,37 +138,47 @@ def load_model(
         ours, unknown = from_hf(checkpoint.tensors)
     except KeyError as error:
         raise BertkitError(f"{checkpoint.file}: {error.args[0]}") from None
-    try:
-        # Shapes first, on the meta device (no memory): a config.json that disagrees with its
-        # weights (vocab_size 10^9) is an error before anything that large is allocated.
-        check_layers(config.num_hidden_layers, ours, checkpoint)
-        try:
-            with torch.device("meta"):
-                skeleton = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
-        except (RuntimeError, OverflowError) as error:  # sizes past what torch can address
-            raise BertkitError(
-                f"{checkpoint.model_dir / 'config.json'}: no model has these shapes ({error})"
-            ) from None
-        check_state(skeleton, ours, unknown, checkpoint.file)
-        model = cls(config, attn_backend=attn_backend, unpad=unpad, **model_kwargs)
-    except ValueError as error:  # an unknown backend, eager with unpadding
-        raise BertkitError(str(error)) from None
-    load_state(model, ours, unknown, checkpoint.file)
+    # Shapes first, on the meta device (no memory): a config.json that disagrees with its weights
+    # (vocab_size 10^9) is an error before anything that large is allocated.
+    check_layers(config.num_hidden_layers, ours, checkpoint)
+    kwargs: dict = dict(attn_backend=attn_backend, unpad=unpad, **model_kwargs)
+    skeleton = build(cls, config, checkpoint, meta=True, **kwargs)
+    ours, missing, extra = check_state(skeleton, ours, unknown, checkpoint.file)
+    model = build(cls, config, checkpoint, **kwargs)
+    load_state(model, ours, missing, extra, checkpoint.file)
     if dtype is not None:
         model.to(dtype)
     return model.eval()
 
 
-def load_state(model, ours: dict[str, torch.Tensor], unknown: list[str], file: Path) -> None:
-    """Check the checkpoint against the model key by key and shape by shape, then copy it in."""
-    ours, missing, extra = check_state(model, ours, unknown, file)
+def build(cls, config, checkpoint: Checkpoint, *, meta: bool = False, **kwargs):
+    """`cls(config, **kwargs)` with its errors as one line; on the meta device (shapes only, no
+    memory) when `meta`, where sizes past what torch can address are config.json's fault."""
+    try:
+        if not meta:
+            return cls(config, **kwargs)
+        with torch.device("meta"):
+            return cls(config, **kwargs)
+    except ValueError as error:  # an unknown backend, eager with unpadding
+        raise BertkitError(str(error)) from None
+    except (RuntimeError, OverflowError) as error:
+        if not meta:
+            raise
+        config_file = checkpoint.model_dir / "config.json"
+        raise BertkitError(f"{config_file}: no model has these shapes ({error})") from None
+
+
+def load_state(
+    model, ours: dict[str, torch.Tensor], missing: list[str], extra: list[str], file: Path
+) -> None:
+    """Copy in the checkpoint's tensors, as `check_state` matched them to the model's names."""
     if missing:
         log.warning("initialised weights not in %s (train them): %s", file.name, _names(missing))
     if extra:
         # Expected when a task uses part of a checkpoint (an encoder without its pooler): debug.
         log.debug("ignored weights of heads %s has not: %s", type(model).__name__, _names(extra))
-    expected = model.state_dict()
-    model.load_state_dict({k: v for k, v in ours.items() if k in expected}, strict=False)
+    unused = set(extra)
+    model.load_state_dict({k: v for k, v in ours.items() if k not in unused}, strict=False)
 
 
 def check_state(
@@ -201,6 +211,8 @@ def check_state(
             f"{file}: shape mismatch in {len(wrong)} weights, e.g. {wrong[0]} "
             "(config.json and weights disagree, or a head with another number of labels)"
         )
+    # Fresh heads are small (a classifier, the MLM transform); more new weights than the
+    # checkpoint holds means config.json asks for a model the weights are not.
     fresh = sum(expected[k].numel() for k in missing)
     stored = sum(v.numel() for v in ours.values())
     if fresh > max(stored, 10**6):

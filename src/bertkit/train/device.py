@@ -19,7 +19,8 @@ def resolve_device(name: str | None = "auto", local_rank: int = 0) -> torch.devi
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX), where bf16 autocast
-    trains a small BERT ~1.8x faster than fp32; elsewhere bf16 is emulated and slower."""
+    """Whether this CPU computes in bf16 natively (AVX512-BF16 or AMX): there bf16 autocast
+    trains all-MiniLM-L6-v2 at 1.6 steps/s against 0.9 in fp32 (README, "The demo"), while a
+    `tiny` BERT, too small for its matmuls to dominate, is faster in fp32."""
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
