@@ -18,6 +18,8 @@ from bertkit.pipelines.fill_mask import FillMaskPipeline, MaskPrediction
 from bertkit.pipelines.ner import Entity, NerPipeline
 from bertkit.pipelines.qa import Answer, QaPipeline
 from bertkit.pipelines.search import Hit, SearchPipeline
+from bertkit.pipelines.summarize import SummarizePipeline, SummarySentence
+from bertkit.pipelines.bertscore import BertScorePipeline, Score
 
 TASKS: dict[str, type[Pipeline]] = {
     "fill-mask": FillMaskPipeline,
@@ -27,6 +29,8 @@ TASKS: dict[str, type[Pipeline]] = {
     "embed": EmbedPipeline,
     "similarity": SimilarityPipeline,
     "search": SearchPipeline,
+    "summarize": SummarizePipeline,
+    "score": BertScorePipeline,
 }
 
 # Hugging Face pipeline names -> ours, for readers coming from transformers.
@@ -50,6 +54,7 @@ def pipeline(task: str, model_dir: str | Path, **options) -> Pipeline:
 
 __all__ = [
     "Answer",
+    "BertScorePipeline",
     "ClassifyPipeline",
     "EmbedPipeline",
     "Entity",
@@ -60,7 +65,10 @@ __all__ = [
     "NerPipeline",
     "Pipeline",
     "QaPipeline",
+    "Score",
     "SearchPipeline",
+    "SummarizePipeline",
+    "SummarySentence",
     "SimilarityPipeline",
     "TASKS",
     "pipeline",
