@@ -7,13 +7,15 @@ TASK_HELP = {
     "classify": "sentence or sentence-pair classification / regression (TSV, CSV, JSONL, GLUE)",
     "ner": "named entities from CoNLL files (IOB1 or BIO)",
     "qa": "extractive question answering on SQuAD v1.1 / v2.0 JSON",
+    "embed": "sentence embeddings (bi-encoder) from pairs, triplets or scored pairs",
 }
 
 
 def task_configs() -> dict[str, type]:
     """Task name -> its config class (imported here, when a parser is built)."""
     from bertkit.tasks.classify.task import ClassifyConfig
+    from bertkit.tasks.embed.task import EmbedConfig
     from bertkit.tasks.ner.task import NerConfig
     from bertkit.tasks.qa.task import QaConfig
 
-    return {"classify": ClassifyConfig, "ner": NerConfig, "qa": QaConfig}
+    return {"classify": ClassifyConfig, "ner": NerConfig, "qa": QaConfig, "embed": EmbedConfig}

@@ -23,8 +23,8 @@ from bertkit.errors import BertkitError
 from bertkit.files import write_json
 from bertkit.model.pretrained import PreTrainedBert
 from bertkit.tasks import task as shared
-from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.diagnose import diagnose
+from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.task import Split, Task
 from bertkit.tokenizer import WordPieceTokenizer
 from bertkit.train.config import TrainConfig
@@ -41,7 +41,9 @@ def finetune(config: FinetuneConfig) -> dict:
     on `config.eval` in `config.out`, and return its metrics (also written to out/eval.json)."""
     task = config.task()
     for name in ("model", "train", "eval", "out"):
-        if not getattr(config, name):
+        # A task whose config leaves `eval` optional (embed) trains without evaluations.
+        is_required = config.__dataclass_fields__[name].metadata.get("required")
+        if is_required and not getattr(config, name):
             raise BertkitError(f"{name} is required")
     started = time.perf_counter()
     tokenizer = WordPieceTokenizer.from_pretrained(config.model)
@@ -52,7 +54,11 @@ def finetune(config: FinetuneConfig) -> dict:
 
     seed_everything(config.seed)  # the new head's initial weights
     model = task.build_model()
-    batches = _shuffled_batches(task, train_split, tokenizer.pad_token_id)
+    # A task may bring its own batches and step (embed: NO_DUPLICATES batches, the cached loss).
+    batches = getattr(task, "batches", lambda *_: None)(train_split, tokenizer.pad_token_id)
+    if batches is None:
+        batches = _shuffled_batches(task, train_split, tokenizer.pad_token_id)
+    step = getattr(task, "step", lambda: None)() or partial(shared.step, task)
     train_config = _train_config(config, batches)
     keeper = KeepBest(
         task,
@@ -65,7 +71,7 @@ def finetune(config: FinetuneConfig) -> dict:
         model,
         train_config,
         batches,
-        partial(shared.step, task),
+        step,
         count=partial(shared.count, task),
         evaluate=keeper,
         resume=config.resume,
@@ -102,19 +108,25 @@ class KeepBest:
 
     def __call__(self, model: nn.Module) -> dict[str, float]:
         self.evaluations += 1
+        if not self.split.examples:  # no eval file: keep the latest model
+            self._save(model, {}, "latest")
+            return {}
         metrics, _ = self.task.score(model, self.split, self.tokenizer.pad_token_id)
         flat: dict[str, float] = {k: v for k, v in metrics.items() if isinstance(v, float | int)}
         if self.metric not in flat:
             raise BertkitError(f"metric {self.metric!r} is not one of {sorted(flat)}")
         if not self.best_metrics or flat[self.metric] > self.best_metrics[self.metric]:
             self.best_metrics, self.best_evaluation = metrics, self.evaluations
-            out = Path(self.task.config.out)
-            cast(PreTrainedBert, model).save_pretrained(out)
-            self.tokenizer.save_pretrained(out)
-            record = {**metrics, **self.summary, "evaluation": self.evaluations}
-            write_json(out / "eval.json", record)
-            log.info("new best %s %.4f, saved to %s", self.metric, flat[self.metric], out)
+            self._save(model, metrics, f"new best {self.metric} {flat[self.metric]:.4f}")
         return flat
+
+    def _save(self, model: nn.Module, metrics: dict, why: str) -> None:
+        out = Path(self.task.config.out)
+        cast(PreTrainedBert, model).save_pretrained(out)
+        self.tokenizer.save_pretrained(out)
+        record = {**metrics, **self.summary, "evaluation": self.evaluations}
+        write_json(out / "eval.json", record)
+        log.info("%s, saved to %s", why, out)
 
     def state_dict(self) -> dict:
         """Saved in the loop's checkpoints, so a resumed run keeps comparing with the best."""

@@ -13,7 +13,9 @@
   totals["masked_tokens"]; `metrics` are floats normalised the same way (correct /
   totals["masked_tokens"]). Summed over the micro-batches and processes they are exactly the loss
   and metrics of one big batch, which is why k accumulated micro-batches give the same loss and
-  gradients as one k-times larger batch.
+  gradients as one k-times larger batch. A step with `runs_backward = True` (the cached
+  embedding loss, which must free each mini-batch's graph before the next) calls backward itself,
+  scaled by the world size as below, and returns its loss detached.
 - `evaluate(model) -> dict[str, float]`: every `eval_every` steps and at the end, with the model in
   eval mode under no_grad and autocast, on every process (reduce inside when sharding the data).
   With `config.best_metric` set, the best value so far saves the model to out_dir/best.
@@ -276,7 +278,8 @@ def accumulate(
                 loss, step_metrics = step(ddp_model, batch, totals)
             # DDP averages gradients over processes; the loss is already normalised by the
             # global totals, so scale back up to get the gradient of the global mean.
-            (loss * world_size).backward()
+            if not getattr(step, "runs_backward", False):
+                (loss * world_size).backward()
         sums["loss"] += loss.item()
         for key, value in step_metrics.items():
             sums[key] = sums.get(key, 0.0) + float(value)
