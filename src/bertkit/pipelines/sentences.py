@@ -4,8 +4,8 @@ A rule-based splitter, in the spirit of Punkt's heuristics without its trained p
 
 - a sentence ends at `.`, `!` or `?` (a run of them, then any closing quotes or brackets) that is
   followed by whitespace and then an upper-case letter, a digit, or an opening quote or bracket;
-- except after a known abbreviation (`Mr.`, `Dr.`, `e.g.`, `U.S.` before a lower-case word, ...)
-  or a single capital letter (the initial in `J. Smith`);
+- except after a known abbreviation (`Mr.`, `Dr.`, `e.g.`, `U.S.`, ...), a single capital
+  letter (the initial in `J. Smith`) or a number that opens the sentence (`2. Second point`);
 - a line break followed by a blank line (a paragraph break) always ends a sentence, and so does
   a line that is a WikiText heading (`= Title =`);
 - surrounding whitespace is not part of a sentence: `text[s.start:s.end] == s.text` always.
@@ -91,4 +91,6 @@ def _is_abbreviation(before: str) -> bool:
     word = words[-1].strip("\"'“‘([")
     if len(word) == 1 and word.isupper():
         return True  # an initial: "J. Smith"
+    if len(words) == 1 and word.isdigit():
+        return True  # a list number: "2. Second point"
     return word.lower() in ABBREVIATIONS or bool(DOTTED.match(word + "."))
