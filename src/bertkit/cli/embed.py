@@ -3,9 +3,15 @@
 Writes one row per input line, in order, as a float32 (N, C) .npy array; an --output that does not
 end in .npy (or none) gets one JSON list per text instead. The pooling and normalisation default
 to what the model directory declares (sentence-transformers layout), else mean, not normalised.
+
+`--tokens` gives one vector per token instead ([CLS] and [SEP] included), `--words` one per word
+(the mean of its word pieces); `--layers -1,-2,-3,-4 --combine concat|sum|mean` combines hidden
+layers. At a terminal each text's tokens are printed with their spans and vector norms; otherwise
+(or with --json) one JSON line per text: {"tokens", "offsets", "vectors"}.
 """
 
 import argparse
+import re
 
 from bertkit.cli.pipeline_flags import add_pipeline_flags, pipeline_options
 
@@ -15,9 +21,7 @@ def add_parser(subparsers) -> None:
         "embed", help="one vector per text (sentence embeddings)", description=__doc__
     )
     parser.add_argument("texts", nargs="*", metavar="TEXT", help="texts to embed")
-    add_pipeline_flags(
-        parser, "FILE.npy for an (N, C) array, else JSON lines", has_text_output=False
-    )
+    add_pipeline_flags(parser, "FILE.npy for an (N, C) array, else JSON lines")
     parser.add_argument("--pooling", choices=("mean", "cls", "max"), help="how tokens are pooled")
     parser.add_argument(
         "--normalize",
@@ -26,6 +30,24 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--layer", type=int, default=-1, help="hidden state to pool: -1 last, 0 embeddings"
+    )
+    parser.add_argument(
+        "--tokens", action="store_true", help="one vector per token, with its text and span"
+    )
+    parser.add_argument(
+        "--words", action="store_true", help="one vector per word (the mean of its pieces)"
+    )
+    # `--layers -1,-2,-3,-4` as the BERT paper's recipe is written: argparse would take
+    # "-1,-2" for a flag, so a comma list of integers counts as a value, as "-1" does.
+    parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-?\d+(,-?\d+)+$")
+    parser.add_argument(
+        "--layers", default="-1", help="with --tokens/--words: layers to combine, e.g. -1,-2,-3,-4"
+    )
+    parser.add_argument(
+        "--combine",
+        choices=("concat", "sum", "mean"),
+        default="concat",
+        help="how --layers combine",
     )
     parser.set_defaults(run=run)
 
@@ -43,10 +65,31 @@ def run(args: argparse.Namespace) -> int:
         layer=args.layer,
         **pipeline_options(args),
     )
-    vectors = embed(read_inputs(args.texts, args.input))
+    texts = read_inputs(args.texts, args.input)
+    if args.tokens or args.words:
+        return print_token_vectors(args, embed, texts)
+    vectors = embed(texts)
     if args.output and args.output.endswith(".npy"):
         write_npy(vectors, args.output)
         print(f"wrote {vectors.shape[0]} x {vectors.shape[1]} to {args.output}", file=sys.stderr)
     else:
         write_jsonl(vectors, args.output)
     return 0
+
+
+def print_token_vectors(args: argparse.Namespace, embed, texts: list[str]) -> int:
+    from bertkit.cli.output import print_results
+
+    results = embed.token_vectors(texts, words=args.words, layers=args.layers, combine=args.combine)
+    print_results(args, texts, [r.to_dict() for r in results], render_tokens)
+    return 0
+
+
+def render_tokens(text, result):
+    from bertkit.cli.output import one_line
+
+    yield one_line(text)
+    for token, (start, end), vector in zip(*result.values(), strict=True):
+        norm = sum(v * v for v in vector) ** 0.5
+        head = " ".join(f"{v:+.3f}" for v in vector[:4])
+        yield f"  {token:<16} {start:>4}-{end:<4} |v| {norm:7.3f}  [{head} ...] ({len(vector)})"

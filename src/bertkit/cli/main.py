@@ -25,6 +25,7 @@ COMMANDS = {
     "qa": "bertkit.cli.qa",
     "embed": "bertkit.cli.embed",
     "similarity": "bertkit.cli.similarity",
+    "next-sentence": "bertkit.cli.next_sentence",
     "search": "bertkit.cli.search",
     "index": "bertkit.cli.index",
     "summarize": "bertkit.cli.summarize",

@@ -16,7 +16,11 @@ from bertkit.model.outputs import (
     QuestionAnsweringOutput,
 )
 from bertkit.model.pretrained import PreTrainedBert
-from bertkit.model.pretraining import BertForMaskedLM, BertForPreTraining
+from bertkit.model.pretraining import (
+    BertForMaskedLM,
+    BertForNextSentencePrediction,
+    BertForPreTraining,
+)
 
 MODEL_CLASSES = {
     cls.__name__: cls
@@ -24,6 +28,7 @@ MODEL_CLASSES = {
         BertModel,
         BertForPreTraining,
         BertForMaskedLM,
+        BertForNextSentencePrediction,
         BertForSequenceClassification,
         BertForTokenClassification,
         BertForQuestionAnswering,
@@ -36,6 +41,7 @@ __all__ = [
     "BertConfig",
     "BertForMaskedLM",
     "BertForMultipleChoice",
+    "BertForNextSentencePrediction",
     "BertForPreTraining",
     "BertForQuestionAnswering",
     "BertForSequenceClassification",

@@ -16,7 +16,7 @@ from bertkit.labels import IGNORE_INDEX
 from bertkit.model.activations import ACTIVATIONS
 from bertkit.model.bert import BertModel, init_weights
 from bertkit.model.config import BertConfig
-from bertkit.model.outputs import MaskedLMOutput, PreTrainingOutput
+from bertkit.model.outputs import ClassifierOutput, MaskedLMOutput, PreTrainingOutput
 from bertkit.model.pretrained import PreTrainedBert
 
 
@@ -138,3 +138,32 @@ class BertForMaskedLM(PreTrainedBert):
         return MaskedLMOutput(
             logits=logits, loss=loss, hidden_states=out.hidden_states, attentions=out.attentions
         )
+
+
+class BertForNextSentencePrediction(PreTrainedBert):
+    """BERT with the next-sentence head only: does B follow A? (`cls.seq_relationship` of any
+    pretraining checkpoint). `logits` (B, 2): index 0 = B follows A, 1 = B is a random sentence."""
+
+    def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
+        super().__init__()
+        self.config = config
+        self.bert = BertModel(config, attn_backend, unpad=unpad)
+        self.nsp = NextSentenceHead(config)
+        init_weights(self.nsp, config)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool = False,
+        output_attentions: bool = False,
+    ) -> ClassifierOutput:
+        """labels (B,): 0 when B is the real continuation, 1 when random (as transformers)."""
+        out = self.bert(
+            input_ids, token_type_ids, attention_mask, output_hidden_states, output_attentions
+        )
+        logits = self.nsp(out.pooler_output)  # (B, 2)
+        loss = F.cross_entropy(logits, labels.view(-1)) if labels is not None else None
+        return ClassifierOutput(logits, loss, out.hidden_states, out.attentions)

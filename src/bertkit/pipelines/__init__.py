@@ -16,6 +16,7 @@ from bertkit.pipelines.classify import ClassifyPipeline, Label
 from bertkit.pipelines.embed import EmbedPipeline, SimilarityPipeline
 from bertkit.pipelines.fill_mask import FillMaskPipeline, MaskPrediction
 from bertkit.pipelines.ner import Entity, NerPipeline
+from bertkit.pipelines.next_sentence import Continuation, NextSentence, NextSentencePipeline
 from bertkit.pipelines.qa import Answer, QaPipeline
 from bertkit.pipelines.search import Hit, SearchPipeline
 from bertkit.pipelines.summarize import SummarizePipeline, SummarySentence
@@ -31,6 +32,7 @@ TASKS: dict[str, type[Pipeline]] = {
     "search": SearchPipeline,
     "summarize": SummarizePipeline,
     "score": BertScorePipeline,
+    "next-sentence": NextSentencePipeline,
 }
 
 # Hugging Face pipeline names -> ours, for readers coming from transformers.
@@ -55,6 +57,7 @@ def pipeline(task: str, model_dir: str | Path, **options) -> Pipeline:
 __all__ = [
     "Answer",
     "BertScorePipeline",
+    "Continuation",
     "ClassifyPipeline",
     "EmbedPipeline",
     "Entity",
@@ -63,6 +66,8 @@ __all__ = [
     "Label",
     "MaskPrediction",
     "NerPipeline",
+    "NextSentence",
+    "NextSentencePipeline",
     "Pipeline",
     "QaPipeline",
     "Score",

@@ -6,13 +6,16 @@ max can be asked for, from any layer. Texts are cut to the directory's `max_seq_
 (sentence_bert_config.json) as sentence-transformers does, else to the model's maximum.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
 from bertkit.errors import BertkitError
 from bertkit.pipelines.base import Pipeline, as_batch
 from bertkit.pipelines.runtime import POOLING_MODES, Pooling, pool_numpy
+from bertkit.pipelines.token_vectors import TokenVectors, parse_layers, run_token_vectors
 
 
 class EmbedPipeline(Pipeline):
@@ -63,13 +66,39 @@ class EmbedPipeline(Pipeline):
     def dimension(self) -> int:
         return self.config.hidden_size
 
-    def __call__(self, texts: str | list[str]) -> np.ndarray:
-        """Embeddings in input order: (N, C) float32, or (C,) for one text."""
+    @overload
+    def __call__(self, texts: str | list[str], tokens: Literal[False] = False) -> np.ndarray: ...
+
+    @overload
+    def __call__(
+        self, texts: str | list[str], tokens: Literal[True], **token_options
+    ) -> TokenVectors | list[TokenVectors]: ...
+
+    def __call__(self, texts: str | list[str], tokens: bool = False, **token_options):
+        """Embeddings in input order: (N, C) float32, or (C,) for one text. With `tokens`, the
+        per-token vectors of each text instead (`token_vectors`, which takes `token_options`)."""
+        if tokens or token_options:
+            return self.token_vectors(texts, **token_options)
         batch, is_single = as_batch(texts)
         if not batch:
             return np.zeros((0, self.dimension), dtype=np.float32)
         array = self.embed_encodings(self.encode_truncated(batch))
         return array[0] if is_single else array
+
+    def token_vectors(
+        self,
+        texts: str | list[str],
+        words: bool = False,
+        layers: str | Sequence[int] = (-1,),
+        combine: str = "concat",
+    ) -> TokenVectors | list[TokenVectors]:
+        """Each text's contextual token vectors with the tokens and their character spans;
+        `words` averages each word's pieces; `layers` ("-1,-2,-3,-4") are combined by
+        `combine` (concat, sum, mean). See `bertkit.pipelines.token_vectors`."""
+        batch, is_single = as_batch(texts)
+        encodings = self.encode_truncated(batch) if batch else []
+        results = run_token_vectors(self, batch, encodings, parse_layers(layers), combine, words)
+        return results[0] if is_single else results
 
     def embed_encodings(self, encodings: list) -> np.ndarray:
         """(N, C) float32 vectors of inputs already tokenized and cut to `max_length` (as

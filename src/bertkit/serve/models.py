@@ -1,6 +1,7 @@
 """The models a server holds: each directory's pipelines, chosen by what the directory contains.
 
-An encoder serves embeddings (and fill-mask when it has a masked-LM head); a sequence classifier
+An encoder serves embeddings (and fill-mask when it has a masked-LM head,
+next-sentence when it has the next-sentence head); a sequence classifier
 serves predict and rerank; a token classifier NER; a QA model QA. Each (model, task) pipeline has
 its own batcher; its `run_*` function below is what the batcher calls in the model thread. Embed
 and classify get their inputs tokenized already (the routes tokenize off the model thread, as
@@ -14,10 +15,12 @@ import itertools
 import logging
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from bertkit.errors import BertkitError
 from bertkit.pipelines import Pipeline, pipeline
+from bertkit.pipelines.token_vectors import run_token_vectors
 from bertkit.serve.batcher import Batcher
 from bertkit.serve.errors import invalid
 from bertkit.serve.metrics import Metrics
@@ -39,6 +42,7 @@ ROUTE_TASKS = {
     "ner": "ner",
     "qa": "qa",
     "fill-mask": "fill-mask",
+    "next-sentence": "next-sentence",
 }
 
 
@@ -64,7 +68,8 @@ def tasks_for(info: dict) -> list[str]:
         return [HEAD_TASKS[info["architecture"]]]
     if info["architecture"] == "BertForMultipleChoice":
         return []
-    return ["embed", "fill-mask"] if "masked-lm" in info["heads"] else ["embed"]
+    tasks = ["embed", "fill-mask"] if "masked-lm" in info["heads"] else ["embed"]
+    return tasks + (["next-sentence"] if "next-sentence" in info["heads"] else [])
 
 
 def extra_options(task: str) -> dict:
@@ -100,9 +105,31 @@ def split_torch_threads(workers: int) -> None:
     torch.set_num_threads(max(1, torch.get_num_threads() // workers))
 
 
-def run_embed(pipe, encodings: list[Encoding]) -> list:
-    """One vector per input, from its (truncated) encoding."""
-    return list(pipe.embed_encodings(encodings))
+@dataclass
+class TokenVectorsItem:
+    """An input of `/embed_all`: the text and its (truncated) encoding, for its token vectors."""
+
+    text: str
+    encoding: Encoding
+
+
+def run_embed(pipe, items: list) -> list:
+    """One vector per input, from its (truncated) encoding; a `TokenVectorsItem` gets its
+    per-token vectors instead (the same encoder: /embed and /embed_all share a batcher)."""
+    results: list = [None] * len(items)
+    is_tokens = [isinstance(item, TokenVectorsItem) for item in items]
+    tokens = [i for i, flag in enumerate(is_tokens) if flag]
+    plain = [i for i, flag in enumerate(is_tokens) if not flag]
+    if plain:
+        vectors = pipe.embed_encodings([items[i] for i in plain])
+        for i, vector in zip(plain, vectors, strict=True):
+            results[i] = vector
+    if tokens:
+        texts = [items[i].text for i in tokens]
+        encodings = [items[i].encoding for i in tokens]
+        for i, result in zip(tokens, run_token_vectors(pipe, texts, encodings), strict=True):
+            results[i] = result
+    return results
 
 
 def run_classify(pipe, encodings: list[Encoding]) -> list:
@@ -128,6 +155,11 @@ def run_fill_mask(pipe, items: list[tuple[str, int]]) -> list:
     ]
 
 
+def run_next_sentence(pipe, encodings: list[Encoding]) -> list:
+    """P(B follows A) of each (truncated) pair encoding."""
+    return pipe.score_encodings(encodings)
+
+
 def counts_real_tokens(pipe: Pipeline) -> bool:
     """Whether the model computes on real tokens only (a bertkit model built with `unpad`, the
     default), so that a batch costs the sum of its lengths rather than inputs x longest."""
@@ -139,7 +171,7 @@ def counts_real_tokens(pipe: Pipeline) -> bool:
 
 
 # Tasks whose batcher takes encodings (`ServerState.encode_for`); the others take texts.
-ENCODED_TASKS = ("embed", "classify")
+ENCODED_TASKS = ("embed", "classify", "next-sentence")
 
 RUNNERS = {
     "embed": run_embed,
@@ -147,6 +179,7 @@ RUNNERS = {
     "ner": run_ner,
     "qa": run_qa,
     "fill-mask": run_fill_mask,
+    "next-sentence": run_next_sentence,
 }
 
 

@@ -1,5 +1,11 @@
 """The server's routes, one module per group; `ROUTERS` is the table `build_app` mounts."""
 
-from bertkit.serve.routes import embed, meta, tasks
+from bertkit.serve.routes import embed, meta, next_sentence, tasks, token_vectors
 
-ROUTERS = [embed.router, tasks.router, meta.router]
+ROUTERS = [
+    embed.router,
+    tasks.router,
+    next_sentence.router,
+    token_vectors.router,
+    meta.router,
+]
