@@ -8,6 +8,7 @@ TASK_HELP = {
     "ner": "named entities from CoNLL files (IOB1 or BIO)",
     "qa": "extractive question answering on SQuAD v1.1 / v2.0 JSON",
     "embed": "sentence embeddings (bi-encoder) from pairs, triplets or scored pairs",
+    "rerank": "cross-encoder reranker from (query, passage, label) or (query, positive, negatives)",
 }
 
 
@@ -17,5 +18,12 @@ def task_configs() -> dict[str, type]:
     from bertkit.tasks.embed.task import EmbedConfig
     from bertkit.tasks.ner.task import NerConfig
     from bertkit.tasks.qa.task import QaConfig
+    from bertkit.tasks.rerank.task import RerankConfig
 
-    return {"classify": ClassifyConfig, "ner": NerConfig, "qa": QaConfig, "embed": EmbedConfig}
+    return {
+        "classify": ClassifyConfig,
+        "ner": NerConfig,
+        "qa": QaConfig,
+        "embed": EmbedConfig,
+        "rerank": RerankConfig,
+    }
