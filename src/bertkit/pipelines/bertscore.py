@@ -59,6 +59,71 @@ def greedy_match(
     return Score(precision, recall, f1)
 
 
+def score_pairs(
+    pipe: Pipeline, layer: int, idf: bool, candidates: list[str], references: list[str]
+) -> list[Score]:
+    """BERTScore of each candidate against its reference, with the vectors of `layer` (an index
+    into the embeddings + one state per layer) of `pipe`'s encoder, cut to its `max_length`."""
+    if len(candidates) != len(references):
+        raise BertkitError(f"got {len(candidates)} candidates but {len(references)} references")
+    if not candidates:
+        return []
+    # Each distinct text is encoded once (a reference list often repeats its texts).
+    texts = list(dict.fromkeys(t.strip() for t in candidates + references))
+    encodings = pipe.encode_truncated(texts)
+    vectors = dict(zip(texts, token_vectors(pipe, encodings, layer), strict=True))
+    ids = {t: e.input_ids for t, e in zip(texts, encodings, strict=True)}
+    weight = idf_weights([ids[r.strip()] for r in references]) if idf else None
+    special = {pipe.tokenizer.cls_token_id, pipe.tokenizer.sep_token_id}
+
+    def weights(text: str) -> np.ndarray:
+        return np.array(
+            [0.0 if p in special else 1.0 if weight is None else weight(p) for p in ids[text]]
+        )
+
+    scores = []
+    for cand, ref in zip(candidates, references, strict=True):
+        c, r = cand.strip(), ref.strip()
+        scores.append(greedy_match(vectors[c], vectors[r], weights(c), weights(r)))
+    return scores
+
+
+def idf_weights(references: list[list[int]]):
+    """The idf of a word piece over the references (as token id lists), as a function."""
+    counts = Counter(piece for pieces in references for piece in set(pieces))
+    total = len(references)
+
+    def weight(piece: int) -> float:
+        return math.log((total + 1) / (counts.get(piece, 0) + 1))
+
+    return weight
+
+
+def token_vectors(pipe: Pipeline, encodings: list, layer: int) -> list[np.ndarray]:
+    """(T_i, C) unit vectors of hidden layer `layer` for each encoding, [CLS] and [SEP] included."""
+    is_last = layer == pipe.config.num_hidden_layers
+    name = "last_hidden_state" if is_last else f"hidden_states.{layer}"
+
+    def step(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        hidden = pipe.runtime.run(inputs, [name])[name]  # (B, T, C)
+        lengths = inputs["attention_mask"].sum(axis=1)
+        rows = [hidden[i, :n] for i, n in enumerate(lengths)]
+        return [r / np.maximum(np.linalg.norm(r, axis=-1, keepdims=True), 1e-12) for r in rows]
+
+    return pipe.run_batches(encodings, step)
+
+
+def check_layer(pipe: Pipeline, layer: int) -> int:
+    """`layer` (negative from the end) as an index into the embeddings + one state per layer."""
+    num_layers = pipe.config.num_hidden_layers
+    if not -num_layers - 1 <= layer <= num_layers:
+        raise BertkitError(f"layer must be in {-num_layers - 1}..{num_layers}, got {layer}")
+    layer %= num_layers + 1
+    if pipe.runtime.name == "onnx" and layer != num_layers:
+        raise BertkitError("an exported model gives the last layer only; --runtime torch")
+    return layer
+
+
 class BertScorePipeline(Pipeline):
     """`score(candidates, references)` -> one `Score` per pair (one pair -> one `Score`).
 
@@ -74,67 +139,12 @@ class BertScorePipeline(Pipeline):
 
     def __init__(self, model_dir: str | Path, *, layer: int = -1, idf: bool = False, **options):
         super().__init__(model_dir, **options)
-        num_layers = self.config.num_hidden_layers
-        if not -num_layers - 1 <= layer <= num_layers:
-            raise BertkitError(f"layer must be in {-num_layers - 1}..{num_layers}, got {layer}")
-        self.layer = layer % (num_layers + 1)
-        if self.runtime.name == "onnx" and self.layer != num_layers:
-            raise BertkitError("an exported model gives the last layer only; --runtime torch")
+        self.layer = check_layer(self, layer)
         self.idf = idf
-        self.special_ids = {self.tokenizer.cls_token_id, self.tokenizer.sep_token_id}
 
     def __call__(  # type: ignore[override]
         self, candidates: str | list[str], references: str | list[str]
     ) -> Score | list[Score]:
         cands, is_single = as_batch(candidates)
-        refs = as_batch(references)[0]
-        if len(cands) != len(refs):
-            raise BertkitError(f"got {len(cands)} candidates but {len(refs)} references")
-        if not cands:
-            return []
-        # Each distinct text is encoded once (a reference list often repeats its texts).
-        texts = list(dict.fromkeys(t.strip() for t in cands + refs))
-        encodings = self.encode_truncated(texts)
-        vectors = dict(zip(texts, self.token_vectors(encodings), strict=True))
-        ids = {t: e.input_ids for t, e in zip(texts, encodings, strict=True)}
-        weight = self.idf_weights([ids[r.strip()] for r in refs]) if self.idf else None
-
-        def weights(text: str) -> np.ndarray:
-            pieces = ids[text]
-            return np.array(
-                [
-                    0.0 if p in self.special_ids else 1.0 if weight is None else weight(p)
-                    for p in pieces
-                ]
-            )
-
-        scores = []
-        for cand, ref in zip(cands, refs, strict=True):
-            c, r = cand.strip(), ref.strip()
-            scores.append(greedy_match(vectors[c], vectors[r], weights(c), weights(r)))
+        scores = score_pairs(self, self.layer, self.idf, cands, as_batch(references)[0])
         return scores[0] if is_single else scores
-
-    def idf_weights(self, references: list[list[int]]):
-        """The idf of a word piece over the references (as token id lists), as a function."""
-        counts = Counter(piece for pieces in references for piece in set(pieces))
-        total = len(references)
-
-        def weight(piece: int) -> float:
-            return math.log((total + 1) / (counts.get(piece, 0) + 1))
-
-        return weight
-
-    def token_vectors(self, encodings: list) -> list[np.ndarray]:
-        """(T_i, C) unit vectors of layer `layer` for each encoding, [CLS] and [SEP] included."""
-        num_layers = self.config.num_hidden_layers
-        name = "last_hidden_state" if self.layer == num_layers else f"hidden_states.{self.layer}"
-
-        def step(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-            hidden = self.runtime.run(inputs, [name])[name]  # (B, T, C)
-            lengths = inputs["attention_mask"].sum(axis=1)
-            rows = [hidden[i, :n] for i, n in enumerate(lengths)]
-            return [
-                row / np.maximum(np.linalg.norm(row, axis=-1, keepdims=True), 1e-12) for row in rows
-            ]
-
-        return self.run_batches(encodings, step)

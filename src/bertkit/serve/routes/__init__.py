@@ -1,11 +1,12 @@
 """The server's routes, one module per group; `ROUTERS` is the table `build_app` mounts."""
 
-from bertkit.serve.routes import embed, meta, next_sentence, tasks, token_vectors
+from bertkit.serve.routes import apps, embed, meta, next_sentence, tasks, token_vectors
 
 ROUTERS = [
     embed.router,
     tasks.router,
     next_sentence.router,
     token_vectors.router,
+    apps.router,
     meta.router,
 ]
