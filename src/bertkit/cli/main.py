@@ -27,6 +27,7 @@ COMMANDS = {
     "similarity": "bertkit.cli.similarity",
     "next-sentence": "bertkit.cli.next_sentence",
     "search": "bertkit.cli.search",
+    "mine-negatives": "bertkit.cli.mine_negatives",
     "index": "bertkit.cli.index",
     "summarize": "bertkit.cli.summarize",
     "score": "bertkit.cli.score",
