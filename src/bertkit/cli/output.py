@@ -76,6 +76,8 @@ def render_classify(text, labels) -> Iterator[str]:
     first, pair = text
     yield one_line(first) if pair is None else _fit("", first, "  |  " + one_line(pair, 40))
     labels = labels if isinstance(labels, list) else [labels]
+    if not labels:  # a multi-label model: no label reached its threshold
+        yield "  (no label above its threshold)"
     yield from _ranked([(label["score"], str(label["label"]), "") for label in labels])
 
 

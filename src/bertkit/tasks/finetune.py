@@ -124,6 +124,8 @@ class KeepBest:
         out = Path(self.task.config.out)
         cast(PreTrainedBert, model).save_pretrained(out)
         self.tokenizer.save_pretrained(out)
+        # A task may keep more beside the model (multi-label: the thresholds it was scored with).
+        getattr(self.task, "save_extras", lambda *_: None)(out, metrics)
         record = {**metrics, **self.summary, "evaluation": self.evaluations}
         write_json(out / "eval.json", record)
         log.info("%s, saved to %s", why, out)

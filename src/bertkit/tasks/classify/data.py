@@ -203,4 +203,7 @@ def collate(features: list[Feature], pad_id: int) -> dict:
 
 
 def _as_text(value) -> str | None:
-    return None if value is None else str(value)
+    """A JSON value as the text a cell holds; a list stays JSON (a multi-label row's labels)."""
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)

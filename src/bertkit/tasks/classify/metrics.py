@@ -1,7 +1,8 @@
 """Sentence(-pair) classification and regression metrics, as GLUE reports them.
 
 Accuracy, F1 (binary on label id 1, and macro), Matthews correlation (Gorodkin's multi-class form,
-which is the usual binary MCC for two classes), and Pearson/Spearman for regression (STS-B).
+which is the usual binary MCC for two classes), Pearson/Spearman for regression (STS-B), and
+for multi-label classification micro and macro F1, per-label and mean ROC AUC, exact match.
 All scores are fractions in [0, 1] ([-1, 1] for correlations). Pure Python on lists.
 """
 
@@ -94,3 +95,59 @@ def regression_metrics(predictions: list[float], labels: list[float]) -> dict:
 def _check_lengths(a: list, b: list) -> None:
     if len(a) != len(b) or not a:
         raise ValueError(f"need two non-empty lists of the same length, got {len(a)} and {len(b)}")
+
+
+def roc_auc(scores: list[float], labels: list[int]) -> float | None:
+    """Area under the ROC curve: the chance that a random positive outscores a random negative
+    (ties count half), from the Mann-Whitney rank sum; None when one class is absent."""
+    positives = sum(labels)
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        return None
+    rank_sum = sum(r for r, y in zip(ranks(scores), labels, strict=True) if y)
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def multilabel_metrics(
+    probs: list[list[float]], gold: list[list[int]], thresholds: list[float], names: list[str]
+) -> dict:
+    """Scores of a multi-label classifier: each label is predicted when its probability reaches
+    its threshold.
+
+    f1_micro (over every (row, label) decision), f1_macro (mean of the per-label F1s), roc_auc_mean
+    (the mean column-wise ROC AUC, the Jigsaw toxic-comment competition's score, over the labels
+    with both classes present), exact_match (rows whose whole label set is right), and per label
+    its f1, roc_auc (None when one class is absent), threshold and support (positive rows).
+    """
+    _check_lengths(probs, gold)
+    num_labels = len(names)
+    predicted = [[int(p >= t) for p, t in zip(row, thresholds, strict=True)] for row in probs]
+    per_label, aucs = {}, []
+    tp_all = predicted_all = actual_all = 0
+    for j, name in enumerate(names):
+        pred = [row[j] for row in predicted]
+        true = [row[j] for row in gold]
+        tp = sum(p and y for p, y in zip(pred, true, strict=True))
+        tp_all, predicted_all, actual_all = (
+            tp_all + tp,
+            predicted_all + sum(pred),
+            actual_all + sum(true),
+        )
+        auc = roc_auc([row[j] for row in probs], true)
+        if auc is not None:
+            aucs.append(auc)
+        per_label[name] = {
+            "f1": 2 * tp / (sum(pred) + sum(true)) if sum(pred) + sum(true) else 0.0,
+            "roc_auc": auc,
+            "threshold": float(thresholds[j]),
+            "support": sum(true),
+        }
+    exact = sum(p == y for p, y in zip(predicted, gold, strict=True)) / len(gold)
+    denominator = predicted_all + actual_all
+    return {
+        "f1_micro": 2 * tp_all / denominator if denominator else 0.0,
+        "f1_macro": sum(m["f1"] for m in per_label.values()) / num_labels,
+        "roc_auc_mean": sum(aucs) / len(aucs) if aucs else 0.0,
+        "exact_match": exact,
+        "per_label": per_label,
+    }

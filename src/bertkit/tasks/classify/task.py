@@ -2,6 +2,7 @@
 
 The model is `BertForSequenceClassification` on the [CLS] vector (Devlin et al. 2018, figure 4a,
 b); regression (one output, MSE) is chosen when the labels are real numbers, as STS-B's scores.
+With `multi_label`, the task is `MultiLabelTask` (multilabel.py): a set of labels per row.
 """
 
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from bertkit.tasks.classify.data import (
 from bertkit.tasks.classify.decode import predict_label_ids, predict_scores
 from bertkit.tasks.classify.labels import label_ids, name_labels
 from bertkit.tasks.classify.metrics import classification_metrics, regression_metrics
+from bertkit.tasks.classify.multilabel import MultiLabelTask
 from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.task import Split
 from bertkit.tokenizer import WordPieceTokenizer
@@ -38,17 +40,29 @@ class ClassifyConfig(FinetuneConfig):
     label_column: str = ""  # column of the label or score; "" = detect
     task_type: str = "auto"  # classification, regression, or auto (real-valued labels: regression)
     label_names: str = ""  # names of labels 0..N-1: negative,positive ("" = GLUE's or as written)
+    multi_label: bool = False  # any number of labels per row: one sigmoid each, BCE loss
+    label_columns: str = ""  # multi-label: one 0/1 column per label, toxic,obscene,insult (Jigsaw)
+    label_separator: str = ";"  # multi-label: the separator of labels in one column (PER;LOC)
+    tune_thresholds: bool = False  # multi-label: per-label best-F1 thresholds on the eval split
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.task_type not in TASK_TYPES:
             raise BertkitError(f"task_type must be one of {TASK_TYPES}, got {self.task_type!r}")
+        multi_only = ("label_columns", "tune_thresholds")
+        given = [name for name in multi_only if getattr(self, name)]
+        if given and not self.multi_label:
+            raise BertkitError(f"{given[0]} is for multi-label classification: add --multi-label")
+        if self.multi_label and self.task_type == "regression":
+            raise BertkitError("multi_label and task_type regression do not go together")
+        if not self.label_separator:
+            raise BertkitError("label_separator must not be empty")
 
     def columns(self) -> Columns:
         return Columns(self.text_column, self.pair_column, self.label_column)
 
-    def task(self) -> "ClassifyTask":
-        return ClassifyTask(self)
+    def task(self) -> "ClassifyTask | MultiLabelTask":
+        return MultiLabelTask(self) if self.multi_label else ClassifyTask(self)
 
 
 class ClassifyTask:
