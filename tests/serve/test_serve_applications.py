@@ -1,11 +1,14 @@
-"""`/next-sentence` and `/embed_all` over HTTP against the pipelines' own outputs."""
+"""`/next-sentence`, `/embed_all` and a multi-label `/predict` over HTTP against the pipelines'
+own outputs."""
+
+import json
 
 import httpx
 import numpy as np
 import pytest
 
-from bertkit import BertForPreTraining
-from bertkit.pipelines import EmbedPipeline, NextSentencePipeline
+from bertkit import BertForPreTraining, BertForSequenceClassification
+from bertkit.pipelines import ClassifyPipeline, EmbedPipeline, NextSentencePipeline
 from bertkit.tokenizer import WordPieceTokenizer
 from tests.pipelines.conftest import save_tiny_model
 from tests.serve.server import Server
@@ -21,8 +24,25 @@ def nsp_dir(tmp_path_factory, minilm_dir):
 
 
 @pytest.fixture(scope="module")
-def running(tmp_path_factory, minilm_dir, nsp_dir):
+def multilabel_dir(tmp_path_factory, minilm_dir):
+    tokenizer = WordPieceTokenizer.from_pretrained(minilm_dir)
+    labels = {0: "PER", 1: "ORG", 2: "LOC", 3: "MISC"}
+    path = save_tiny_model(
+        tmp_path_factory.mktemp("multilabel"),
+        BertForSequenceClassification,
+        tokenizer,
+        id2label=labels,
+        problem_type="multi_label_classification",
+    )
+    thresholds = {"PER": 0.3, "ORG": 0.5, "LOC": 0.6, "MISC": 0.9}
+    (path / "thresholds.json").write_text(json.dumps({"thresholds": thresholds}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory, minilm_dir, nsp_dir, multilabel_dir):
     args = ["--model", f"minilm={minilm_dir}", "--model", f"nsp={nsp_dir}"]
+    args += ["--model", f"multi={multilabel_dir}"]
     log = tmp_path_factory.mktemp("server") / "server.log"
     server = Server(args, log)
     yield server
@@ -83,3 +103,19 @@ def test_embed_all_equals_the_token_vectors(running, minilm_dir):
     )
     empty = post(running, "/embed_all", {"model": "minilm", "inputs": []})
     assert empty.status_code == 422
+
+
+def test_multi_label_predict_gives_every_label_above_its_threshold(running, multilabel_dir):
+    texts = ["Mary visited Paris.", "Acme Corp hired John in London.", "the film was good"]
+    response = post(running, "/predict", {"model": "multi", "inputs": texts})
+    assert response.status_code == 200, response.text
+    expected = ClassifyPipeline(multilabel_dir)(texts)
+    everything = ClassifyPipeline(multilabel_dir)(texts, threshold=0.0)
+    thresholds = {"PER": 0.3, "ORG": 0.5, "LOC": 0.6, "MISC": 0.9}
+    for got, labels, every in zip(response.json(), expected, everything, strict=True):
+        assert [x["label"] for x in got] == [x.label for x in labels]
+        assert [x["score"] for x in got] == pytest.approx([x.score for x in labels], abs=1e-5)
+        assert [x.label for x in labels] == [
+            x.label for x in every if x.score >= thresholds[x.label]
+        ]
+    assert any(len(labels) not in (0, 4) for labels in expected)  # thresholds matter here
