@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bertkit.cli.config_flags import add_config_flags, config_from_args
+from bertkit.cli.evaluate_rerank import add_index_flags, run_index
 from bertkit.cli.task_configs import TASK_HELP, task_configs
 
 # Training-only fields: evaluation does not take them. `model`, `eval` and `out` have flags of
@@ -30,6 +31,8 @@ def add_parser(subparsers) -> None:
             "--out", dest="eval_out", help="where eval.json goes: a .json file or a folder"
         )
         add_config_flags(sub, cls, skip=TRAIN_ONLY | {"model", "eval"})
+        if name == "rerank":  # or rerank an index's first stage (evaluate_rerank.py)
+            add_index_flags(sub)
         sub.set_defaults(run=run, config_class=cls)
 
 
@@ -38,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
     from bertkit.tasks.finetune import evaluate
 
+    if getattr(args, "index", None):
+        return run_index(args)
     out = None
     if args.eval_out:
         out = Path(args.eval_out)

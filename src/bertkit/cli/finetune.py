@@ -29,5 +29,6 @@ def run(args: argparse.Namespace) -> int:
     result = finetune(config_from_args(args.config_class, args))
     keep = ("accuracy", "f1", "mcc", "pearson", "spearman", "precision", "recall", "exact_match")
     keep += ("f1_micro", "f1_macro", "roc_auc_mean")  # multi-label classification
+    keep += ("recall@1", "mrr@10", "ndcg@10")  # reranking
     print(json.dumps({k: result[k] for k in keep if k in result} | {"out": args.out}))
     return 0
