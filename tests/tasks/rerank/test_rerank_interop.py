@@ -89,3 +89,52 @@ def test_the_classify_pipeline_scores_the_raw_logit(minilm_reranker):
     assert all(label.label == "relevance" for label in labels)  # type: ignore[union-attr]
     scores = torch.tensor([label.score for label in labels])  # type: ignore[union-attr]
     torch.testing.assert_close(scores, _bertkit_logits(minilm_reranker), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_serve_reranks_with_the_trained_directory(minilm_reranker, tmp_path):
+    """`bertkit serve --model rr=DIR`: /rerank scores are CrossEncoder's (sigmoid of the logit)."""
+    import httpx
+
+    from tests.serve.server import Server
+
+    server = Server(["--model", f"rr={minilm_reranker}"], tmp_path / "server.log")
+    try:
+        query, texts = PAIRS[0][0], [p for _, p in PAIRS]
+        got = httpx.post(
+            server.url + "/rerank", json={"query": query, "texts": texts}, timeout=60
+        ).json()
+    finally:
+        assert server.stop() == 0
+    model = BertForSequenceClassification.from_pretrained(minilm_reranker).eval()
+    tokenizer = WordPieceTokenizer.from_pretrained(minilm_reranker)
+    with torch.no_grad():
+        logits = [
+            model(torch.tensor([e.input_ids]), torch.tensor([e.token_type_ids])).logits.item()
+            for e in (tokenizer.encode(query, t) for t in texts)
+        ]
+    expected = torch.sigmoid(torch.tensor(logits))
+    assert [x["index"] for x in got] == torch.argsort(expected, descending=True).tolist()
+    scores = torch.tensor([x["score"] for x in got])
+    torch.testing.assert_close(scores, expected.sort(descending=True).values, atol=1e-5, rtol=0)
+
+
+def test_search_reranks_an_index_with_the_trained_directory(
+    minilm_reranker, minilm_dir, tmp_path, capsys
+):
+    """`bertkit search --index ... --rerank-model DIR`: hits ordered by the reranker's logits."""
+    from bertkit.cli.main import main
+    from bertkit.index import build_index
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(sorted({p for _, p in PAIRS})) + "\n")
+    build_index(minilm_dir, [corpus], tmp_path / "index")
+    query = PAIRS[2][0]
+    argv = ["search", "--index", str(tmp_path / "index"), "--rerank-model", str(minilm_reranker)]
+    assert main(argv + ["-k", "4", "--json", "--device", "cpu", query]) == 0
+    hits = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    texts = [h["text"] for h in hits]
+    labels = ClassifyPipeline(minilm_reranker, device="cpu")([query] * len(texts), texts)
+    expected = [label.score for label in labels]  # type: ignore[union-attr]
+    assert [h["score"] for h in hits] == pytest.approx(expected, abs=1e-5)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
