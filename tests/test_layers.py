@@ -5,6 +5,7 @@ Floors, bottom to top: the top-level modules (`bertkit/errors.py`, `files.py`, `
 pipelines -> applications (demo, serve, export, index, explore) -> cli. A module may import its
 own floor and those below. Module-level and function-level imports count alike (a function-level
 import is only a delayed one), relative imports are resolved, `if TYPE_CHECKING:` imports count too.
+The same imports may not form a cycle between files (`test_no_two_files_import_each_other...`).
 """
 
 import ast
@@ -174,20 +175,66 @@ def test_imports_point_down_only():
     assert not problems, "imports against STYLE §1:\n" + "\n".join(problems)
 
 
-def test_tokenizer_modules_do_not_import_each_other_in_a_cycle():
+def import_graph(imports: list[Import]) -> dict[str, set[str]]:
+    """Module -> the bertkit modules it imports (a package's `__init__` is a module too)."""
     graph: dict[str, set[str]] = {}
-    for imp in all_imports():
-        if imp.target.startswith("bertkit.") and is_module(imp.target):
+    for imp in imports:
+        if imp.target.startswith("bertkit.") and imp.target != imp.module and is_module(imp.target):
             graph.setdefault(imp.module, set()).add(imp.target)
+    return graph
 
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in graph.get(start, ()):
-            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
-                return True
-        return False
 
-    cycles = sorted(m for m in graph if m.startswith("bertkit.tokenizer.") and reaches(m, m, {m}))
-    assert not cycles, f"tokenizer modules in an import cycle: {cycles}"
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle (a path back to its first module) per group of modules that reach each other."""
+    cycles, done = [], set()
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path, stack = [start], [iter(sorted(graph.get(start, ())))]
+        while stack:  # depth-first, without recursion: the first path found back to `start`
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+            elif nxt == start:
+                cycles.append(path + [start])
+                done.update(path)
+                break
+            elif nxt not in path and nxt not in done:
+                path.append(nxt)
+                stack.append(iter(sorted(graph.get(nxt, ()))))
+    return cycles
+
+
+def test_no_two_files_import_each_other_even_lazily():
+    """No file reaches itself through imports: module-level, function-level and
+    `if TYPE_CHECKING:` imports all count (a lazy import only hides a cycle), `from X import Y`
+    counts as importing module X.Y when Y is one, else X (a package's __init__.py)."""
+    cycles = import_cycles(import_graph(all_imports()))
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("from bertkit.data.b import f", "def g():\n    from bertkit.data.a import h"),
+        (
+            "from bertkit.data import b",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bertkit.data.a import h",
+        ),
+    ],
+)
+def test_the_reader_catches_a_cycle_hidden_in_a_function_or_type_check(tmp_path, monkeypatch, a, b):
+    folder = tmp_path / "src" / "bertkit" / "data"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "a.py").write_text(a + "\n")
+    (folder / "b.py").write_text(b + "\n")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path / "src")
+    imports = read_imports(folder / "a.py") + read_imports(folder / "b.py")
+    assert import_cycles(import_graph(imports)) == [
+        ["bertkit.data.a", "bertkit.data.b", "bertkit.data.a"]
+    ]
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ address and opens nothing by itself.
 
 import argparse
 
-from bertkit.cli.server_flags import add_server_flags
+from bertkit.cli.server_flags import add_server_flags, run_server_from_flags
 
 
 def add_parser(subparsers) -> None:
@@ -22,21 +22,4 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from bertkit.explore import add_page
-    from bertkit.serve import ServeSettings, build_app, load_models, run_server
-
-    settings = ServeSettings(
-        host=args.host,
-        port=args.port,
-        max_input_length=args.max_input_length,
-        device=args.device,
-        dtype=args.dtype,
-    )
-    models = load_models(args.model, settings)
-    app = build_app(models, settings)
-    add_page(app, {name: m.path for name, m in models.items()}, args.corpus, settings.device)
-    print(f"explorer on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    run_server(app, settings.host, settings.port)
-    return 0
+    return run_server_from_flags(args, ui=True, corpus=args.corpus, announce=True)

@@ -8,7 +8,7 @@ Needs the `serve` extra (fastapi, uvicorn).
 
 import argparse
 
-from bertkit.cli.server_flags import add_server_flags
+from bertkit.cli.server_flags import add_server_flags, run_server_from_flags
 
 
 def add_parser(subparsers) -> None:
@@ -48,30 +48,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bertkit.serve import ServeSettings, build_app, load_models, run_server
-
-    settings = ServeSettings(
-        host=args.host,
-        port=args.port,
+    return run_server_from_flags(
+        args,
+        ui=args.ui,
+        corpus=args.corpus,
+        index=args.index,
         max_batch_tokens=args.max_batch_tokens,
         max_concurrent_requests=args.max_concurrent_requests,
-        max_input_length=args.max_input_length,
         max_body_bytes=args.max_body_bytes,
         workers=args.workers,
-        device=args.device,
-        dtype=args.dtype,
     )
-    models = load_models(args.model, settings)
-    app = build_app(models, settings)
-    if args.index:
-        from bertkit.index import IndexSearcher
-        from bertkit.index.http import add_search_route
-
-        searcher = IndexSearcher(args.index, device=settings.device, dtype=settings.dtype)
-        add_search_route(app, searcher)
-    if args.ui:
-        from bertkit.explore import add_page
-
-        add_page(app, {name: m.path for name, m in models.items()}, args.corpus, settings.device)
-    run_server(app, settings.host, settings.port)
-    return 0

@@ -1,6 +1,8 @@
-"""The flags every command that starts an HTTP server shares: `serve` and `explore`."""
+"""What every command that starts an HTTP server shares, `serve` and `explore`: the flags, and
+loading the models into one app that runs until SIGTERM or Ctrl-C."""
 
 import argparse
+import sys
 
 
 def add_server_flags(parser: argparse.ArgumentParser, port: int) -> None:
@@ -19,3 +21,45 @@ def add_server_flags(parser: argparse.ArgumentParser, port: int) -> None:
     parser.add_argument(
         "--max-input-length", type=int, help="tokens per input (default: the model's maximum)"
     )
+
+
+def run_server_from_flags(
+    args: argparse.Namespace,
+    *,
+    ui: bool,
+    corpus: str | None = None,
+    index: str | None = None,
+    announce: bool = False,
+    **settings,
+) -> int:
+    """Load the `--model` directories, build the app (the explorer page at / when `ui`, POST
+    /search over `index`), say the page's address when `announce`, and serve until stopped.
+
+    Args:
+        settings: `ServeSettings` fields beyond the shared flags (batch budget, workers, ...).
+    """
+    from bertkit.serve import ServeSettings, build_app, load_models, run_server
+
+    config = ServeSettings(
+        host=args.host,
+        port=args.port,
+        max_input_length=args.max_input_length,
+        device=args.device,
+        dtype=args.dtype,
+        **settings,
+    )
+    models = load_models(args.model, config)
+    app = build_app(models, config)
+    if index:
+        from bertkit.index import IndexSearcher
+        from bertkit.index.http import add_search_route
+
+        add_search_route(app, IndexSearcher(index, device=config.device, dtype=config.dtype))
+    if ui:
+        from bertkit.explore import add_page
+
+        add_page(app, {name: m.path for name, m in models.items()}, corpus, config.device)
+    if announce:
+        print(f"explorer on http://{config.host}:{config.port}/", file=sys.stderr)
+    run_server(app, config.host, config.port)
+    return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bertkit.errors import BertkitError
-from bertkit.pipelines.runtime import load_runtime
+from bertkit.pipelines.runtime import OnnxRuntime, choose_runtime
 from bertkit.tokenizer import Encoding, WordPieceTokenizer
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,23 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
     """
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def load_runtime(
+    model_dir: Path,
+    runtime: str | None,
+    architecture: str,
+    model_options: dict,
+    device: str | None,
+    dtype: str | None,
+):
+    """A `TorchRuntime` or `OnnxRuntime` for `model_dir` (see `choose_runtime`); torch is
+    imported only when the torch runtime is chosen."""
+    if choose_runtime(model_dir, runtime) == "onnx":
+        return OnnxRuntime(model_dir, device, dtype)
+    from bertkit.pipelines.torch_runtime import TorchRuntime
+
+    return TorchRuntime(model_dir, architecture, model_options, device, dtype)
 
 
 class Pipeline:

@@ -13,6 +13,7 @@ import numpy as np
 from bertkit.errors import BertkitError
 from bertkit.pipelines.base import Pipeline, as_batch
 from bertkit.tasks.classify.decode import softmax, top_k
+from bertkit.tokenizer import Encoding
 
 
 @dataclass
@@ -49,8 +50,14 @@ class FillMaskPipeline(Pipeline):
         if top_k <= 0:
             raise BertkitError(f"top_k must be positive, got {top_k}")
         batch, is_single = as_batch(texts)
+        results = self.predict_encodings(self.encode_masked(batch, is_single), top_k)
+        return results[0] if is_single else results
+
+    def encode_masked(self, texts: list[str], is_single: bool = False) -> list[Encoding]:
+        """The texts' encodings, each checked to hold a mask and fit the model (tokenizing only:
+        the half of the work that needs no model, which a server does off its model thread)."""
         mask = self.tokenizer.mask_token
-        encodings = self.tokenizer.encode_batch(batch)
+        encodings = self.tokenizer.encode_batch(texts)
         for i, encoding in enumerate(encodings):
             where = f"input {i + 1}" if not is_single else "the input"
             if self.tokenizer.mask_token_id not in encoding.input_ids:
@@ -60,9 +67,14 @@ class FillMaskPipeline(Pipeline):
                     f"{where} has {len(encoding.input_ids)} tokens, more than this model's "
                     f"maximum of {self.max_length}: shorten the text around the {mask}"
                 )
+        return encodings
+
+    def predict_encodings(self, encodings: list[Encoding], top_k: int) -> list[MaskPredictions]:
+        """Top-k predictions per mask of each encoding (`encode_masked`): the model's half."""
+        if top_k <= 0:
+            raise BertkitError(f"top_k must be positive, got {top_k}")
         k = min(top_k, self.tokenizer.vocab_size)
-        results = self.run_batches(encodings, lambda inputs: self._predict(inputs, k))
-        return results[0] if is_single else results
+        return self.run_batches(encodings, lambda inputs: self._predict(inputs, k))
 
     def _predict(self, inputs: dict[str, np.ndarray], k: int) -> list[MaskPredictions]:
         is_mask = inputs["input_ids"] == self.tokenizer.mask_token_id  # (B, T)

@@ -54,15 +54,30 @@ class NerPipeline(Pipeline):
     def __call__(self, texts: str | list[str]) -> list[Entity] | list[list[Entity]]:
         """The entities of each text, in text order; a text without any gives []."""
         batch, is_single = as_batch(texts)
-        windows = self.tokenizer.encode_batch(
-            batch, max_length=self.max_length, stride=self.stride, return_overflowing=True
-        )
-        logits = self.run_batches(windows, self._logits)
-        by_text: list[list[tuple[Encoding, np.ndarray]]] = [[] for _ in batch]
-        for window, window_logits in zip(windows, logits, strict=True):
-            by_text[window.overflow_to_sample].append((window, window_logits))
-        results = [self._entities(text, parts) for text, parts in zip(batch, by_text, strict=True)]
+        results = self.entities_from_windows(batch, self.encode_windows(batch))
         return results[0] if is_single else results
+
+    def encode_windows(self, texts: list[str]) -> list[list[Encoding]]:
+        """Each text's windows, in order (tokenizing only: the half of the work that needs no
+        model, which a server does off its model thread)."""
+        windows = self.tokenizer.encode_batch(
+            texts, max_length=self.max_length, stride=self.stride, return_overflowing=True
+        )
+        by_text: list[list[Encoding]] = [[] for _ in texts]
+        for window in windows:
+            by_text[window.overflow_to_sample].append(window)
+        return by_text
+
+    def entities_from_windows(
+        self, texts: list[str], windows: list[list[Encoding]]
+    ) -> list[list[Entity]]:
+        """The entities of each text from its windows (`encode_windows`): the model's half."""
+        flat = [window for text_windows in windows for window in text_windows]
+        logits = iter(self.run_batches(flat, self._logits))
+        return [
+            self._entities(text, [(window, next(logits)) for window in text_windows])
+            for text, text_windows in zip(texts, windows, strict=True)
+        ]
 
     def _logits(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         return list(self.runtime.run(inputs, ["logits"])["logits"])  # B x (T, L)

@@ -14,7 +14,7 @@ import numpy as np
 
 from bertkit.errors import BertkitError
 from bertkit.pipelines.base import Pipeline, as_batch
-from bertkit.tasks.qa.data import Example, encode_examples
+from bertkit.tasks.qa.data import Example, Window, encode_examples
 from bertkit.tasks.qa.decode import Window as Scores
 from bertkit.tasks.qa.decode import best_answer, choose_answer
 
@@ -76,26 +76,46 @@ class QaPipeline(Pipeline):
             raise BertkitError(
                 f"got {len(question_batch)} questions but {len(context_batch)} contexts"
             )
+        examples, windows = self.encode_windows(question_batch, context_batch, is_single)
+        answers = self.answers_from_windows(examples, windows)
+        return answers[0] if is_single else answers
+
+    def encode_windows(
+        self, questions: list[str], contexts: list[str], is_single: bool = False
+    ) -> tuple[list[Example], list[list[Window]]]:
+        """The (question, context) pairs checked and cut into windows, each pair's in order
+        (tokenizing only: the half of the work that needs no model, which a server does off its
+        model thread)."""
         examples = [
             Example(str(i), q, c, [], -1)
-            for i, (q, c) in enumerate(zip(question_batch, context_batch, strict=True))
+            for i, (q, c) in enumerate(zip(questions, contexts, strict=True))
         ]
         for i, example in enumerate(examples):
             self._check(example, f"question {i + 1}" if not is_single else "the question")
         windows = encode_examples(self.tokenizer, examples, self.max_length, self.stride, False)
-        logits = self.run_batches(windows, self._logits)
-        by_example: list[list[Scores]] = [[] for _ in examples]
-        for window, (start, end) in zip(windows, logits, strict=True):
-            # Only [CLS] (the "no answer" position) and the context compete for start and end.
-            is_candidate = np.array(window.is_context)
-            is_candidate[0] = True
-            start, end = (log_probs(x[: len(is_candidate)], is_candidate) for x in (start, end))
-            by_example[window.example].append(Scores(start, end, window.offsets, window.is_context))
-        answers = [
-            self._answer(scores, example.context)
-            for scores, example in zip(by_example, examples, strict=True)
-        ]
-        return answers[0] if is_single else answers
+        by_example: list[list[Window]] = [[] for _ in examples]
+        for window in windows:
+            by_example[window.example].append(window)
+        return examples, by_example
+
+    def answers_from_windows(
+        self, examples: list[Example], windows: list[list[Window]]
+    ) -> list[Answer]:
+        """The best answer of each pair from its windows (`encode_windows`): the model's half."""
+        flat = [window for example_windows in windows for window in example_windows]
+        logits = iter(self.run_batches(flat, self._logits))
+        answers = []
+        for example, example_windows in zip(examples, windows, strict=True):
+            scores = []
+            for window in example_windows:
+                start, end = next(logits)
+                # Only [CLS] (the "no answer" position) and the context compete.
+                is_candidate = np.array(window.is_context)
+                is_candidate[0] = True
+                start, end = (log_probs(x[: len(is_candidate)], is_candidate) for x in (start, end))
+                scores.append(Scores(start, end, window.offsets, window.is_context))
+            answers.append(self._answer(scores, example.context))
+        return answers
 
     def _check(self, example: Example, where: str) -> None:
         if not example.question.strip() or not example.context.strip():

@@ -3,8 +3,9 @@
 Both runtimes take numpy (B, T) int64 inputs and give named float32 numpy outputs
 (`last_hidden_state`, `sentence_embedding`, `logits`, `start_logits`, `end_logits`), so the
 pipelines post-process one way whatever ran the model. The ONNX runtime needs numpy and
-onnxruntime only: torch is imported inside `TorchRuntime`, never on the ONNX path, which is what
-lets `bertkit[onnx]` install without PyTorch. A directory holding `model.onnx` (what
+onnxruntime only: `torch_runtime.py` is imported only when the torch runtime is chosen
+(`bertkit.pipelines.base.load_runtime`), never on the ONNX path, which is what lets
+`bertkit[onnx]` install without PyTorch. A directory holding `model.onnx` (what
 `bertkit export onnx` writes) runs on ONNX Runtime unless told otherwise.
 Shapes: B batch, T tokens, C hidden, V vocab, N selected positions.
 """
@@ -54,22 +55,6 @@ def choose_runtime(model_dir: Path, runtime: str | None) -> str:
     has_weights = any((model_dir / name).exists() for name in WEIGHT_FILES)
     has_torch = importlib.util.find_spec("torch") is not None
     return "torch" if has_weights and has_torch else "onnx"
-
-
-def load_runtime(
-    model_dir: Path,
-    runtime: str | None,
-    architecture: str,
-    model_options: dict,
-    device: str | None,
-    dtype: str | None,
-):
-    """A `TorchRuntime` or `OnnxRuntime` for `model_dir` (see `choose_runtime`)."""
-    if choose_runtime(model_dir, runtime) == "onnx":
-        return OnnxRuntime(model_dir, device, dtype)
-    from bertkit.pipelines.torch_runtime import TorchRuntime
-
-    return TorchRuntime(model_dir, architecture, model_options, device, dtype)
 
 
 @dataclass

@@ -3,10 +3,10 @@
 An encoder serves embeddings (and fill-mask when it has a masked-LM head,
 next-sentence when it has the next-sentence head); a sequence classifier
 serves predict and rerank; a token classifier NER; a QA model QA. Each (model, task) pipeline has
-its own batcher; its `run_*` function below is what the batcher calls in the model thread. Embed
-and classify get their inputs tokenized already (the routes tokenize off the model thread, as
-`encode_truncated` would), so that thread only pads, runs the model and pools; NER, QA and
-fill-mask cut their texts into windows inside the pipeline, which the model thread still does.
+its own batcher; its `run_*` function below is what the batcher calls in the model thread. Every
+task gets its inputs tokenized already (the routes tokenize off the model thread: embed and
+classify as `encode_truncated` would, NER and QA into the pipeline's windows, fill-mask checked
+for its masks), so that thread only pads, runs the model and decodes.
 """
 
 import asyncio
@@ -138,17 +138,20 @@ def run_classify(pipe, encodings: list[Encoding]) -> list:
     return pipe.classify_encodings(encodings, pipe.config.num_labels)
 
 
-def run_ner(pipe, texts: list[str]) -> list:
-    return pipe(texts)
+def run_ner(pipe, items: list[tuple[str, list[Encoding]]]) -> list:
+    """The entities of each (text, its windows)."""
+    return pipe.entities_from_windows([t for t, _ in items], [w for _, w in items])
 
 
-def run_qa(pipe, items: list[tuple[str, str]]) -> list:
-    return pipe([q for q, _ in items], [c for _, c in items])
+def run_qa(pipe, items: list[tuple]) -> list:
+    """The answer of each (example, its windows)."""
+    return pipe.answers_from_windows([e for e, _ in items], [w for _, w in items])
 
 
-def run_fill_mask(pipe, items: list[tuple[str, int]]) -> list:
+def run_fill_mask(pipe, items: list[tuple[Encoding, int]]) -> list:
+    """Each (encoding, top_k)'s predictions per mask; one batch decodes the largest k."""
     k = max(top_k for _, top_k in items)
-    predictions = pipe([text for text, _ in items], top_k=k)
+    predictions = pipe.predict_encodings([encoding for encoding, _ in items], k)
     return [
         [per_mask[:top_k] for per_mask in masks]
         for masks, (_, top_k) in zip(predictions, items, strict=True)
@@ -170,8 +173,27 @@ def counts_real_tokens(pipe: Pipeline) -> bool:
     return bool(getattr(encoder, "unpad", False))
 
 
-# Tasks whose batcher takes encodings (`ServerState.encode_for`); the others take texts.
+# Tasks whose batcher takes one (truncated) encoding per input (`ServerState.encode_for`); NER
+# and QA take their windows, fill-mask (encoding, top_k).
 ENCODED_TASKS = ("embed", "classify", "next-sentence")
+
+
+def batcher_item(task: str, pipe, raw):
+    """One raw input as `task`'s batcher takes it, tokenized as the routes tokenize it (for the
+    probe of /health): a text (embed, ner), (text, pair or None) (classify, next-sentence),
+    (question, context) (qa), (text with a mask, top_k) (fill-mask)."""
+    if task in ENCODED_TASKS:
+        text, pair = raw if isinstance(raw, tuple) else (raw, None)
+        return pipe.encode_truncated([text], None if pair is None else [pair])[0]
+    if task == "ner":
+        return (raw, pipe.encode_windows([raw])[0])
+    if task == "qa":
+        examples, windows = pipe.encode_windows([raw[0]], [raw[1]])
+        return (examples[0], windows[0])
+    if task == "fill-mask":
+        return (pipe.encode_masked([raw[0]])[0], raw[1])
+    return raw
+
 
 RUNNERS = {
     "embed": run_embed,

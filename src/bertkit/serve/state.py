@@ -3,11 +3,13 @@ steps each inference route takes (tokenize off the model thread; wait for the ba
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from bertkit.errors import BertkitError
 from bertkit.pipelines import Pipeline
 from bertkit.serve.batcher import Timing
 from bertkit.serve.errors import ApiError, invalid
@@ -19,6 +21,7 @@ from bertkit.tokenizer import Encoding
 # A request with at most this many characters is tokenized on the event loop (tens of
 # microseconds), where a hop to a worker thread would cost more; longer ones go to a thread.
 INLINE_TOKENIZE_CHARS = 4096
+T = TypeVar("T")
 
 
 class ServerState:
@@ -55,16 +58,24 @@ class ServerState:
             raise invalid(f"unknown model {name!r}; this server holds {', '.join(self.models)}")
         return self.models[name]
 
+    async def tokenize(self, size: int, work: Callable[..., T], *args) -> T:
+        """`work(*args)`, a tokenizing step of `size` characters, never on the model thread: a
+        small one on the event loop, a large one in a worker thread. A pipeline's refusal of
+        an input (a BertkitError) is a 422 naming it."""
+        try:
+            if size <= INLINE_TOKENIZE_CHARS:
+                return work(*args)
+            return await asyncio.to_thread(work, *args)
+        except BertkitError as error:
+            raise invalid(str(error)) from None
+
     async def encode(
         self, model: ServedModel, texts: Sequence[str], pairs: Sequence[str] | None = None
     ) -> list[Encoding]:
-        """Tokenize without truncation, never on the model thread: a small request on the event
-        loop, a large one in a worker thread."""
+        """Tokenize without truncation (see `tokenize`)."""
         texts = list(texts)
         size = sum(map(len, texts)) + (sum(map(len, pairs)) if pairs is not None else 0)
-        if size <= INLINE_TOKENIZE_CHARS:
-            return model.tokenizer.encode_batch(texts, pairs)
-        return await asyncio.to_thread(model.tokenizer.encode_batch, texts, pairs)
+        return await self.tokenize(size, model.tokenizer.encode_batch, texts, pairs)
 
     async def encode_for(
         self,

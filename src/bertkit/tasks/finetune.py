@@ -24,8 +24,7 @@ from bertkit.files import write_json
 from bertkit.model.pretrained import PreTrainedBert
 from bertkit.tasks import task as shared
 from bertkit.tasks.diagnose import diagnose
-from bertkit.tasks.config import FinetuneConfig
-from bertkit.tasks.task import Split, Task
+from bertkit.tasks.task import FinetuneConfig, Split, Task
 from bertkit.tokenizer import WordPieceTokenizer
 from bertkit.train.config import TrainConfig
 from bertkit.train.device import resolve_device

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 import bertkit
 from bertkit.serve import body
-from bertkit.serve.models import ENCODED_TASKS
+from bertkit.serve.models import batcher_item
 from bertkit.serve.state import respond, server
 
 router = APIRouter()
@@ -53,10 +53,7 @@ async def health(request: Request):
         task = next(iter(model.pipelines))
         item = HEALTH_INPUTS[task]
         try:
-            if task in ENCODED_TASKS:  # these batchers take encodings
-                pipe = model.pipelines[task]
-                text, pair = item if isinstance(item, tuple) else (item, None)
-                item = pipe.encode_truncated([text], None if pair is None else [pair])[0]
+            item = batcher_item(task, model.pipelines[task], item)
             await asyncio.wait_for(model.batcher(task).submit(None, [item], [8]), HEALTH_TIMEOUT_S)
         except Exception as error:
             content = {"error": f"model '{model.name}': {error}", "error_type": "unhealthy"}

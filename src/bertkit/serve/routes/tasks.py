@@ -1,15 +1,19 @@
 """The task heads: `/predict`, `/rerank` (TEI shapes) and `/ner`, `/qa`, `/fill-mask` (Hugging
-Face pipeline schemas: token-classification with aggregation, question-answering, fill-mask)."""
+Face pipeline schemas: token-classification with aggregation, question-answering, fill-mask).
+Each route reads its body and calls its `answer_*`, which `POST /` (routes/tei.py) also calls
+with the Inference API's payloads. Every input is tokenized off the model thread."""
 
 import math
+from typing import cast
 
 import numpy as np
 from fastapi import APIRouter, Request
 
+from bertkit.pipelines import QaPipeline
 from bertkit.serve import body
 from bertkit.serve.errors import invalid
 from bertkit.serve.routes.embed import embed_texts, unit_rows
-from bertkit.serve.state import check_lengths, respond, server
+from bertkit.serve.state import respond, server
 
 router = APIRouter()
 
@@ -36,7 +40,12 @@ def predict_inputs(value) -> tuple[list[tuple[str, str | None]], bool]:
 
 @router.post("/predict")
 async def predict(request: Request):
-    data = await body.read_json(request)
+    return await answer_predict(request, await body.read_json(request))
+
+
+async def answer_predict(request: Request, data: dict, top_k: int | None = None, nested=False):
+    """Every label of each input, best first (the best `top_k` when given); a single input gets
+    its list alone unless `nested` (the Inference API's shape: one list per input)."""
     state = server(request)
     items, is_single = predict_inputs(data.get("inputs"))
     if len(items) > state.settings.max_inputs_per_request:
@@ -55,8 +64,8 @@ async def predict(request: Request):
             for i, encoding, n in zip(rows, done, counts, strict=True):
                 encodings[i], lengths[i] = encoding, n
     results, timing = await state.infer(request, model, "classify", encodings, lengths)
-    content = [[{"label": x.label, "score": x.score} for x in labels] for labels in results]
-    return respond(request, content[0] if is_single else content, timing)
+    content = [[{"label": x.label, "score": x.score} for x in labels[:top_k]] for labels in results]
+    return respond(request, content[0] if is_single and not nested else content, timing)
 
 
 @router.post("/rerank")
@@ -96,19 +105,38 @@ async def rerank(request: Request):
     return respond(request, content, timing)
 
 
-@router.post("/ner")
-async def ner(request: Request):
-    data = await body.read_json(request)
+async def answer_texts(request: Request, data: dict, task: str, prepare, render):
+    """What NER and fill-mask share: "inputs" (a text or a list of texts) made into the batcher's
+    items off the model thread by `prepare(state, pipe, texts) -> (items, lengths)`, batched,
+    and each text's result made JSON by `render(text, result)`; a single text gets its answer
+    alone."""
     state = server(request)
     texts, is_single = body.texts(data, "inputs", state.settings.max_inputs_per_request)
     model = state.model(data)
-    pipe = model.pipeline("ner")
-    encodings = await state.encode(model, texts)
-    # Long texts are read in windows by the pipeline; the budget counts one window per text.
-    lengths = [min(len(e.input_ids), pipe.max_length) for e in encodings]
-    results, timing = await state.infer(request, model, "ner", texts, lengths)
-    content = [
-        [
+    pipe = model.pipeline(task)
+    items, lengths = await prepare(state, pipe, texts)
+    results, timing = await state.infer(request, model, task, items, lengths)
+    content = [render(text, result) for text, result in zip(texts, results, strict=True)]
+    return respond(request, content[0] if is_single else content, timing)
+
+
+@router.post("/ner")
+async def ner(request: Request):
+    return await answer_ner(request, await body.read_json(request))
+
+
+async def answer_ner(request: Request, data: dict, ignore_labels: frozenset[str] = frozenset()):
+    """Entities in Hugging Face's token-classification shape (aggregated into whole entities),
+    leaving out the types in `ignore_labels`."""
+
+    async def prepare(state, pipe, texts):
+        windows = await state.tokenize(sum(map(len, texts)), pipe.encode_windows, texts)
+        # A long text is read in windows: the budget counts all of its windows' tokens.
+        lengths = [sum(len(w.input_ids) for w in text_windows) for text_windows in windows]
+        return list(zip(texts, windows, strict=True)), lengths
+
+    def render(text, entities):
+        return [
             {
                 "entity_group": e.type,
                 "word": e.text,
@@ -117,23 +145,29 @@ async def ner(request: Request):
                 "score": e.score,
             }
             for e in entities
+            if e.type not in ignore_labels
         ]
-        for entities in results
-    ]
-    return respond(request, content[0] if is_single else content, timing)
+
+    return await answer_texts(request, data, "ner", prepare, render)
 
 
 @router.post("/qa")
 async def qa(request: Request):
-    data = await body.read_json(request)
+    return await answer_qa(request, await body.read_json(request))
+
+
+async def answer_qa(request: Request, data: dict):
+    """The best answer to "question" in "context", in Hugging Face's question-answering shape."""
     state = server(request)
     question = body.text(data, "question")
     context = body.text(data, "context")
     model = state.model(data)
-    pipe = model.pipeline("qa")
-    encodings = await state.encode(model, [question], [context])
-    length = min(len(encodings[0].input_ids), pipe.max_length)
-    (answer,), timing = await state.infer(request, model, "qa", [(question, context)], [length])
+    pipe = cast(QaPipeline, model.pipeline("qa"))
+    size = len(question) + len(context)
+    examples, windows = await state.tokenize(size, pipe.encode_windows, [question], [context], True)
+    length = sum(len(w.input_ids) for w in windows[0])
+    items = [(examples[0], windows[0])]
+    (answer,), timing = await state.infer(request, model, "qa", items, [length])
     content = {
         "answer": answer.text,
         "score": answer.score,
@@ -145,25 +179,22 @@ async def qa(request: Request):
 
 @router.post("/fill-mask")
 async def fill_mask(request: Request):
-    data = await body.read_json(request)
-    state = server(request)
-    texts, is_single = body.texts(data, "inputs", state.settings.max_inputs_per_request)
-    model = state.model(data)
-    pipe = model.pipeline("fill-mask")
-    tokenizer = model.tokenizer
+    return await answer_fill_mask(request, await body.read_json(request))
+
+
+async def answer_fill_mask(request: Request, data: dict):
+    """The top_k tokens for each mask, in Hugging Face's fill-mask shape (`fill_mask_answer`)."""
+    tokenizer = server(request).model(data).tokenizer
     top_k = body.integer(data, "top_k", 5, 1, min(100, tokenizer.vocab_size))
-    encodings = await state.encode(model, texts)
-    for i, encoding in enumerate(encodings):
-        if tokenizer.mask_token_id not in encoding.input_ids:
-            raise invalid(f"input {i} has no {tokenizer.mask_token}: write it where a word goes")
-    lengths = check_lengths(encodings, pipe.max_length, truncate=False)
-    items = [(text, top_k) for text in texts]
-    results, timing = await state.infer(request, model, "fill-mask", items, lengths)
-    content = [
-        fill_mask_answer(text, masks, tokenizer.mask_token)
-        for text, masks in zip(texts, results, strict=True)
-    ]
-    return respond(request, content[0] if is_single else content, timing)
+
+    async def prepare(state, pipe, texts):
+        encodings = await state.tokenize(sum(map(len, texts)), pipe.encode_masked, texts)
+        return [(e, top_k) for e in encodings], [len(e.input_ids) for e in encodings]
+
+    def render(text, masks):
+        return fill_mask_answer(text, masks, tokenizer.mask_token)
+
+    return await answer_texts(request, data, "fill-mask", prepare, render)
 
 
 def fill_mask_answer(text: str, masks: list, mask_token: str) -> list:

@@ -26,8 +26,7 @@ from bertkit.tasks.classify.decode import predict_label_ids, predict_scores
 from bertkit.tasks.classify.labels import label_ids, name_labels
 from bertkit.tasks.classify.metrics import classification_metrics, regression_metrics
 from bertkit.tasks.classify.multilabel import MultiLabelTask
-from bertkit.tasks.config import FinetuneConfig
-from bertkit.tasks.task import Split
+from bertkit.tasks.task import FinetuneConfig, Split
 from bertkit.tokenizer import WordPieceTokenizer
 
 TASK_TYPES = ("auto", "classification", "regression")

@@ -14,11 +14,10 @@ import torch
 from bertkit.errors import BertkitError
 from bertkit.model import BertForTokenClassification
 from bertkit.tasks.batching import predict_batches
-from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.ner.data import IGNORE, collate, encode_sentences, label_names, read_conll
 from bertkit.tasks.ner.decode import to_bio, word_label_ids
 from bertkit.tasks.ner.metrics import entity_scores
-from bertkit.tasks.task import Split
+from bertkit.tasks.task import FinetuneConfig, Split
 from bertkit.tokenizer import WordPieceTokenizer
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,11 @@ import torch
 from bertkit.errors import BertkitError
 from bertkit.model import BertForQuestionAnswering
 from bertkit.tasks.batching import predict_batches
-from bertkit.tasks.config import FinetuneConfig
 from bertkit.tasks.qa.data import collate, encode_examples, read_squad
 from bertkit.tasks.qa.decode import Window as LogitWindow
 from bertkit.tasks.qa.decode import best_answer, choose_answer
 from bertkit.tasks.qa.metrics import best_null_threshold, squad_scores
-from bertkit.tasks.task import Split
+from bertkit.tasks.task import FinetuneConfig, Split
 from bertkit.tokenizer import WordPieceTokenizer
 
 
