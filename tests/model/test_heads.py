@@ -143,6 +143,40 @@ def test_qa_ignores_answers_outside_the_window(batch):
     torch.testing.assert_close(inside.loss, outside.loss)
 
 
+@pytest.mark.parametrize("unpad", [True, False])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_qa_argmax_never_lands_in_padding(unpad, dtype):
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(1, 99, (4, 12), generator=g)
+    mask = torch.ones(4, 12, dtype=torch.long)
+    for row, length in enumerate([12, 3, 7, 5]):
+        mask[row, length:] = 0
+    model = BertForQuestionAnswering(tiny_config(), unpad=unpad).eval()
+    with torch.no_grad():  # a trained model's scores are mostly negative: padding used to win
+        model.qa.bias.fill_(-20.0)
+    model = model.to(dtype)
+    start, end = torch.tensor([0, 1, 6, 2]), torch.tensor([3, 2, 6, 4])
+    out = model(ids, attention_mask=mask, start_positions=start, end_positions=end)
+    is_pad = mask == 0
+    for logits in (out.start_logits, out.end_logits):
+        assert logits.dtype == dtype
+        assert not is_pad.gather(1, logits.argmax(-1, keepdim=True)).any()
+        assert torch.all(logits[is_pad] == torch.finfo(dtype).min)
+        probs = logits.float().softmax(-1)
+        assert torch.all(probs[is_pad] == 0)
+        torch.testing.assert_close(probs.sum(-1), torch.ones(4))
+    # Real positions, and the loss, are what the head computes from the encoder's output.
+    raw = model.qa(model.bert(ids, attention_mask=mask).last_hidden_state)  # (B, T, 2)
+    raw_start, raw_end = raw.unbind(-1)
+    assert torch.equal(out.start_logits[~is_pad], raw_start[~is_pad])
+    assert torch.equal(out.end_logits[~is_pad], raw_end[~is_pad])
+    expected = (
+        torch.nn.functional.cross_entropy(raw_start, start)
+        + torch.nn.functional.cross_entropy(raw_end, end)
+    ) / 2
+    torch.testing.assert_close(out.loss, expected)
+
+
 def test_multiple_choice_scores_each_choice(batch):
     ids, mask = batch
     K = 4

@@ -92,7 +92,12 @@ class BertForTokenClassification(PreTrainedBert):
 
 
 class BertForQuestionAnswering(PreTrainedBert):
-    """Extractive QA: a start and an end score for every token of the context."""
+    """Extractive QA: a start and an end score for every token of the context.
+
+    At padding positions (attention_mask 0) both scores are the dtype's lowest finite value
+    (`torch.finfo(dtype).min`), so a softmax gives them 0 and an argmax never picks them; the
+    loss is computed before that, over the same positions as without it.
+    """
 
     def __init__(self, config: BertConfig, attn_backend: str = "sdpa", unpad: bool = True):
         super().__init__()
@@ -129,6 +134,15 @@ class BertForQuestionAnswering(PreTrainedBert):
                 F.cross_entropy(start_logits, start, ignore_index=T)
                 + F.cross_entropy(end_logits, end, ignore_index=T)
             ) / 2
+        if attention_mask is not None:
+            # Padding holds zeros, so its logits would be the bias: a plausible score where a
+            # trained model's real ones are mostly negative. The dtype's lowest value instead
+            # gives 0 after softmax and is never an argmax. The loss above read the logits
+            # before this, so it is what it was.
+            is_pad = attention_mask == 0  # (B, T)
+            lowest = torch.finfo(start_logits.dtype).min
+            start_logits = start_logits.masked_fill(is_pad, lowest)
+            end_logits = end_logits.masked_fill(is_pad, lowest)
         return QuestionAnsweringOutput(
             start_logits, end_logits, loss, out.hidden_states, out.attentions
         )
