@@ -94,6 +94,7 @@ def _mine(
     vectors, keys = all_vectors(searcher.index)
     row_of = {int(key): i for i, key in enumerate(keys.tolist())}
     key_of = {passage.id: key for key, passage in searcher.passages.items()}
+    key_of_text = {passage.text.strip(): key for key, passage in searcher.passages.items()}
     counts = {"skipped_positive": 0, "skipped_margin": 0, "too_few": 0}
     mined = []
     bar = progress_bar(total=len(pairs), desc="mine", unit="pair")
@@ -101,7 +102,7 @@ def _mine(
         batch = pairs[start : start + config.batch_size]
         anchors, positives = [a for a, _ in batch], [p for _, p in batch]
         anchor_vectors = unit(searcher.embed(anchors)).astype(np.float32)
-        positive_vectors = unit(searcher.embed(positives)).astype(np.float32)
+        positive_vectors = _positive_vectors(searcher, positives, vectors, row_of, key_of_text)
         depth = config.range_end + 1  # one more: the positive may be among them
         hits = searcher.search_many(anchors, depth, mode=config.method, depth=max(depth, 100))
         for i, (anchor, positive) in enumerate(batch):
@@ -125,6 +126,19 @@ def _mine(
         bar.update(len(batch))
     bar.close()
     return mined, counts
+
+
+def _positive_vectors(searcher, positives, vectors, row_of, key_of_text) -> np.ndarray:
+    """Unit vectors of the positives: the index's own for a passage of the corpus (no second
+    embedding of a long passage), embedded for the others."""
+    out = np.zeros((len(positives), vectors.shape[1]), dtype=np.float32)
+    missing = [i for i, text in enumerate(positives) if text not in key_of_text]
+    for i, text in enumerate(positives):
+        if text in key_of_text:
+            out[i] = vectors[row_of[int(key_of_text[text])]]
+    if missing:
+        out[missing] = unit(searcher.embed([positives[i] for i in missing])).astype(np.float32)
+    return out
 
 
 def write_rows(path: Path, rows: list[tuple[str, ...]]) -> None:
