@@ -1,0 +1,77 @@
+"""Token and word vectors on real sentences against transformers, on all-MiniLM-L6-v2.
+
+    nice -n 5 python benchmarks/bench_token_vectors.py [--texts 300]
+
+SST-2 dev sentences (real text of varied length). Token vectors: bertkit's `embed(texts,
+tokens=True)` in batches of 32 against transformers' feature-extraction pipeline, one text at a
+time (no padding in the reference). Word vectors (`words=True`, last four layers concatenated,
+the BERT paper's feature-based recipe): against transformers' hidden states averaged over each
+word's pieces as its fast tokenizer's `word_ids()` groups them. Reports the largest absolute
+differences and the token and word counts. Writes
+benchmarks/results/token-vectors-<device>.json.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import conditions, device_key, minilm_dir, texts_for, write_result  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=300)
+    args = parser.parse_args()
+
+    import transformers
+
+    from bertkit.pipelines import EmbedPipeline
+
+    model_dir = minilm_dir()
+    texts = texts_for("sst2", args.texts)
+    pipe = EmbedPipeline(model_dir, device="cpu", batch_size=32)
+    ours = pipe(texts, tokens=True)
+    reference = transformers.pipeline("feature-extraction", model=str(model_dir), device="cpu")
+    theirs = [np.asarray(reference(text))[0] for text in texts]
+    token_diff = max(float(np.abs(a.vectors - b).max()) for a, b in zip(ours, theirs, strict=True))
+    same_tokens = all(len(a.tokens) == len(b) for a, b in zip(ours, theirs, strict=True))
+
+    words = pipe(texts, tokens=True, words=True, layers="-1,-2,-3,-4", combine="concat")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
+    model = transformers.BertModel.from_pretrained(model_dir).eval()
+    word_diff, num_words = 0.0, 0
+    for text, mine in zip(texts, words, strict=True):
+        encoded = tokenizer(text, return_tensors="pt")
+        with torch.no_grad():
+            states = model(**encoded, output_hidden_states=True).hidden_states
+        features = torch.cat([states[i][0] for i in (-1, -2, -3, -4)], -1).numpy()  # (T, 4C)
+        ids = encoded.word_ids()
+        groups = [[p for p, w in enumerate(ids) if w == word] for word in dict.fromkeys(ids)]
+        expected = np.stack([features[g].mean(0) for g in groups if ids[g[0]] is not None])
+        assert expected.shape == mine.vectors.shape, (text, expected.shape, mine.vectors.shape)
+        word_diff = max(word_diff, float(np.abs(expected - mine.vectors).max()))
+        num_words += len(expected)
+    result = {
+        "texts": len(texts),
+        "source": "SST-2 dev sentences",
+        "model": "all-MiniLM-L6-v2",
+        "tokens": sum(len(r.tokens) for r in ours),
+        "token_vectors": {
+            "max_abs_difference": token_diff,
+            "same_token_counts": same_tokens,
+        },
+        "word_vectors_last4_concat": {"words": num_words, "max_abs_difference": word_diff},
+        "conditions": conditions(),
+    }
+    write_result(REPO / "benchmarks" / "results" / f"token-vectors-{device_key()}.json", result)
+    print(result)
+
+
+if __name__ == "__main__":
+    main()
