@@ -147,4 +147,5 @@ def test_info_and_metrics_describe_the_server(server):
 
 
 def test_the_page_is_served_only_when_asked(server):
-    assert httpx.get(server.url + "/").status_code == 404
+    page = httpx.get(server.url + "/")  # POST / is TEI's root route; GET / only with --ui
+    assert page.status_code == 405 and "html" not in page.headers["content-type"]

@@ -1,6 +1,7 @@
 """The page's routes: `/` and its assets, and the JSON routes only the page needs (`/attention`,
-`/map`, `/map/neighbours`, `/similarity`). Fill-mask, NER, QA and classification come from the
-server's own routes. `add_page` mounts them on an app the CLI composes with `bertkit.serve`.
+`/map`, `/map/neighbours`). Fill-mask, NER, QA, classification and the similarity matrix
+(`/similarity` with `{"texts"}`) come from the server's own routes. `add_page` mounts them on
+an app the CLI composes with `bertkit.serve`.
 """
 
 import asyncio
@@ -15,12 +16,11 @@ from pydantic import BaseModel, Field
 
 from bertkit.errors import BertkitError
 from bertkit.explore.attention import AttentionModel
-from bertkit.explore.projection import EmbeddingMap, read_corpus, unit
+from bertkit.explore.projection import EmbeddingMap, read_corpus
 from bertkit.pipelines import EmbedPipeline
 
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 MAX_MAP_TEXTS = 2000
-MAX_MATRIX_TEXTS = 32
 
 
 def static_text(name: str) -> str:
@@ -45,11 +45,6 @@ class NeighboursRequest(BaseModel):
     index: int | None = Field(default=None, ge=0)
     text: str | None = Field(default=None, min_length=1)
     k: int = Field(default=5, ge=1, le=50)
-
-
-class SimilarityRequest(BaseModel):
-    texts: list[str] = Field(min_length=1, max_length=MAX_MATRIX_TEXTS)
-    model: str | None = None
 
 
 class Explorer:
@@ -127,12 +122,6 @@ class Explorer:
         ((x, y),) = self.map.place(vector[None]).tolist()
         return {"x": x, "y": y, "neighbours": self.map.neighbours(vector, request.k, skip)}
 
-    def similarity(self, request: SimilarityRequest) -> dict:
-        if any(not t.strip() for t in request.texts):
-            raise HTTPException(422, "'texts' holds an empty text")
-        vectors = unit(self.embed(request.model, request.texts))
-        return {"texts": request.texts, "matrix": (vectors @ vectors.T).tolist()}
-
 
 def add_page(
     app: FastAPI,
@@ -166,10 +155,6 @@ def add_page(
     @router.post("/map/neighbours")
     async def neighbours(request: NeighboursRequest):
         return await asyncio.to_thread(explorer.neighbours, request)
-
-    @router.post("/similarity")
-    async def similarity(request: SimilarityRequest):
-        return await asyncio.to_thread(explorer.similarity, request)
 
     app.include_router(router)
     return explorer

@@ -27,7 +27,12 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
 
 @router.post("/embed")
 async def embed(request: Request):
-    data = await body.read_json(request)
+    return await answer_embed(request, await body.read_json(request))
+
+
+async def answer_embed(request: Request, data: dict):
+    """TEI's embeddings: one vector per text of "inputs" (a text or a list), unit length unless
+    "normalize" is false."""
     settings = server(request).settings
     texts, _ = body.texts(data, "inputs", settings.max_inputs_per_request)
     normalize = body.flag(data, "normalize", True)
