@@ -4,7 +4,7 @@ import io
 
 from tqdm.auto import tqdm as terminal_tqdm
 
-from bertkit.progress import LogBar, progress_bar
+from bertkit.progress import LogBar, progress_bar, time_bar
 
 
 class Terminal(io.StringIO):
@@ -44,3 +44,14 @@ def test_a_terminal_gets_tqdms_bar_and_disable_silences_both():
     with progress_bar(total=3, file=log, disable=True) as bar:
         bar.update(3)
     assert log.getvalue() == ""
+
+
+def test_a_time_bar_counts_seconds_against_the_limit_with_its_postfix():
+    log = io.StringIO()
+    bar = time_bar(180, 10.4, desc="train", file=log, interval=0, postfix="step 3")
+    bar.set_postfix_str("step 5, loss 7.1000", refresh=False)
+    bar.update(62)
+    bar.close()
+    first, last = log.getvalue().splitlines()
+    assert first == "train:   6%|5         | 10/180 s, step 3"
+    assert last == "train:  40%|####      | 72/180 s, step 5, loss 7.1000"

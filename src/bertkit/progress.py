@@ -3,6 +3,7 @@
 On a terminal it is tqdm's bar. When the bar's stream is not a terminal (a log file, a CI job, a
 pipe) tqdm would still write carriage returns, which a log shows as one endless line or as
 hundreds of lines; there it prints a plain line every `interval` seconds and one at the end.
+`time_bar` counts seconds against a time limit instead of items against a total.
 """
 
 import sys
@@ -63,3 +64,15 @@ def progress_bar(iterable=None, *, interval: float = LOG_INTERVAL, **kwargs) -> 
     kwargs.setdefault("mininterval", interval)
     kwargs["file"] = _Lines(stream)
     return LogBar(iterable, **kwargs)
+
+
+def time_bar(
+    seconds: float, elapsed: float = 0.0, *, interval: float = LOG_INTERVAL, **kwargs
+) -> tqdm:
+    """A bar of the seconds used out of a time limit (`bar.update(seconds)`), e.g.
+    `train:  40%|####      | 72/180 s, step 35, loss 7.1234`: how far a time-limited job is,
+    where a count of items would only show a cap. Other arguments as `progress_bar`."""
+    layout = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s{postfix}"
+    return progress_bar(
+        total=seconds, initial=elapsed, interval=interval, bar_format=layout, **kwargs
+    )

@@ -38,7 +38,9 @@ def test_output_depends_on_the_seed_not_on_the_number_of_workers(corpus, tmp_pat
     prepare(corpus, tmp_path / "one", workers=1, seed=3)
     prepare(corpus, tmp_path / "two", workers=2, seed=3)
     prepare(corpus, tmp_path / "other", workers=1, seed=4)
-    assert len(digest(tmp_path / "one")) == 6 * 2  # 6 pools (30 = 20 + 10 per file), 2 files each
+    # 6 pools (30 = 20 + 10 per file), each a train and an eval shard (5% held out by default,
+    # at least 2 documents), 2 files each
+    assert len(digest(tmp_path / "one")) == 6 * 2 * 2
     assert digest(tmp_path / "one") == digest(tmp_path / "two")
     assert digest(tmp_path / "one") != digest(tmp_path / "other")
 

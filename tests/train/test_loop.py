@@ -142,3 +142,20 @@ def test_a_time_limited_run_plans_its_schedule_by_time_and_ends_at_lr_0(tmp_path
            if r["split"] == "train"]  # fmt: skip
     assert lrs == sorted(lrs, reverse=True)  # falling all along, by time
     assert lrs[0] == 1e-2 and lrs[-1] < 0.5e-2
+
+
+def test_a_time_limited_run_shows_its_progress_by_time_and_step_count(tmp_path, capsys):
+    def slow(model, batch, totals):
+        time.sleep(0.02)
+        return squared_error(model, batch, totals)
+
+    limited = dict(max_steps=1_000_000, time_limit_minutes=0.02, warmup_steps=0, progress=True)
+    model = toy_model()
+    batches = ShuffledBatches(64, 8, make_batch, seed=1)
+    result = train(model, config(tmp_path, **limited), batches, slow)
+    lines = capsys.readouterr().err.splitlines()
+    bars = [line for line in lines if line.startswith("train:")]
+    assert "1000000" not in "\n".join(bars)  # the step cap is not the bar's end
+    assert bars[0].startswith("train:   0%") and bars[0].endswith("0/1 s, step 0")
+    assert bars[-1].startswith("train: 100%") and "1/1 s" in bars[-1]
+    assert f"step {result.step}, loss " in bars[-1] and result.step > 5

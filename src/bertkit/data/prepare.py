@@ -7,7 +7,8 @@ shuffles them and writes them as one shard; at most two pools per worker are in 
 stays flat however large the corpus. Random B segments come from the other documents of the same
 pool (google draws them from the whole corpus, which must then fit in memory). Pool k uses
 rng(seed, k), so the output depends on the seed, never on the number of workers. `index.json` is
-written last.
+written last. By default 5% of each pool's documents are held out for evaluation (at least 2,
+none from a pool of fewer than 8), as transformers' run_mlm holds out 5%; the summary says so.
 """
 
 import functools
@@ -32,6 +33,9 @@ from bertkit.tokenizer import WordPieceTokenizer
 log = logging.getLogger(__name__)
 
 MASKING_MODES = ("dynamic", "static")
+# A pool holds out documents only from this size: the at-least-2 held out are then at most a
+# quarter of it, and the rest still trains.
+MIN_DOCUMENTS_TO_HOLD_OUT = 8
 
 
 @dataclass
@@ -43,7 +47,7 @@ class PrepareConfig:
     masking: str = "dynamic"  # dynamic: a new mask every epoch at batch time; static: fixed here
     masking_config: MaskingConfig = field(default_factory=MaskingConfig)
     format: str = "auto"  # corpus layout: auto, bert, lines, paragraphs, wikitext
-    eval_fraction: float = 0.0  # share of each pool's documents held out (at least 2) for eval
+    eval_fraction: float = 0.05  # share of each pool's documents held out for eval (at least 2)
     docs_per_shard: int = 2000  # documents per pool; random B segments come from the same pool
     max_line_bytes: int = MAX_LINE_BYTES  # longer lines are damaged input: skipped and counted
     seed: int = 12345
@@ -119,6 +123,7 @@ def prepare_pretraining(
         "random_next_fraction": (
             totals["train_random_next"] / totals["train_instances"] if config.nsp else None
         ),
+        "held_out": held_out_line(config.eval_fraction, totals),
         "seconds": round(time.perf_counter() - started, 1),
     }
     write_json(
@@ -135,6 +140,21 @@ def prepare_pretraining(
         },
     )
     return summary
+
+
+def held_out_line(eval_fraction: float, totals: dict) -> str:
+    """What was held out for evaluation, in words, for the summary."""
+    held, kept = totals.get("eval_documents", 0), totals.get("train_documents", 0)
+    if held:
+        share = held / (held + kept)
+        return f"{held} of {held + kept} documents ({share:.1%}) held out for evaluation"
+    if eval_fraction == 0:
+        return "none: eval_fraction is 0, so pretraining has nothing to evaluate on"
+    return (
+        f"none: {held + kept} documents, too few to spare (a pool of fewer than "
+        f"{MIN_DOCUMENTS_TO_HOLD_OUT} documents holds none out), so pretraining has nothing "
+        "to evaluate on"
+    )
 
 
 def _pools(files: list[Path], config: PrepareConfig, stats: CorpusStats) -> Iterator:
@@ -169,7 +189,7 @@ def _prepare_pool(
         else:
             counts["empty_after_tokenizing"] += 1
     is_eval = np.zeros(len(documents), dtype=bool)
-    if config.eval_fraction > 0 and len(documents) >= 4:
+    if config.eval_fraction > 0 and len(documents) >= MIN_DOCUMENTS_TO_HOLD_OUT:
         # At least two, so that held-out pairs can have a random B from another held-out document.
         num_eval = max(2, round(config.eval_fraction * len(documents)))
         is_eval[rng.choice(len(documents), num_eval, replace=False)] = True

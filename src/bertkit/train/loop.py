@@ -137,7 +137,7 @@ def train(
     data = iter(batches)
     last_train, last_eval = {}, {}
     stop = Stop(f"already at step {state.step}") if state.step >= config.max_steps else None
-    progress = _progress_bar(config, state.step, runtime.info)
+    progress = _progress_bar(config, state.step, runtime.info, state.clock.previous)
     clock.start = time.monotonic()
     with StopSignals() as signals:
         while stop is None:
@@ -159,7 +159,7 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             state.interval.add(sums, totals, grad_norm)
             stop = stop_reason(config, state, signals, runtime)
-            _update_progress(progress, config, state, stop)
+            _update_progress(progress, config, state, stop, last_train.get("loss"))
 
             # A preempted run logs on its usual steps only, so the resumed file reads as one run.
             if state.step % config.log_every == 0 or (stop and not stop.is_preempted):
@@ -168,7 +168,8 @@ def train(
                 state.interval = LogInterval()
                 if metrics is not None:
                     metrics.log(last_train)
-                    progress.set_postfix(loss=f"{last_train['loss']:.4f}")
+                    if not config.time_limit_minutes:  # a time bar shows it beside the step
+                        progress.set_postfix(loss=f"{last_train['loss']:.4f}")
             is_eval_due = config.eval_every and state.step % config.eval_every == 0
             if evaluate is not None and (is_eval_due or (stop and not stop.is_preempted)):
                 last_eval = run_evaluation(state, evaluate, runtime, metrics, out_dir)
@@ -359,23 +360,34 @@ def _to_device(batch: Batch, device: torch.device) -> Batch:
     return {key: value.to(device, non_blocking=True) for key, value in batch.items()}
 
 
-def _update_progress(progress, config: TrainConfig, state: TrainState, stop: "Stop | None") -> None:
-    """Advance the bar; a time-limited run shows the step where its time will run out."""
+def _update_progress(
+    progress, config: TrainConfig, state: TrainState, stop: "Stop | None", loss: float | None
+) -> None:
+    """Advance the bar: by a step, or for a time-limited run by the seconds used (its step
+    budget is only a cap), with the step count and the last logged loss beside them."""
+    if config.time_limit_minutes:
+        shown = f"step {state.step}" + (f", loss {loss:.4f}" if loss is not None else "")
+        progress.set_postfix_str(shown, refresh=False)
+        progress.update(min(state.clock.seconds, progress.total) - progress.n)
+        return
     progress.update(1)
     if stop is not None:
         progress.total = state.step  # the real end: the bar closes full
-    elif config.time_limit_minutes and state.clock.seconds > 0:
-        used = state.clock.seconds / (60 * config.time_limit_minutes)
-        progress.total = min(config.max_steps, max(state.step + 1, round(state.step / used)))
 
 
-def _progress_bar(config: TrainConfig, start_step: int, info: DistInfo):
-    from bertkit.progress import progress_bar
+def _progress_bar(config: TrainConfig, start_step: int, info: DistInfo, elapsed: float = 0.0):
+    from bertkit.progress import progress_bar, time_bar
 
+    disable = not (config.progress and info.is_main)
+    if config.time_limit_minutes:
+        seconds = 60 * config.time_limit_minutes
+        return time_bar(
+            seconds, elapsed, desc="train", disable=disable, postfix=f"step {start_step}"
+        )
     return progress_bar(
         total=config.max_steps,
         initial=start_step,
-        disable=not (config.progress and info.is_main),
+        disable=disable,
         desc="train",
         unit="step",
         dynamic_ncols=True,

@@ -195,6 +195,12 @@ def pretrain(
         world_size=info.world_size,
     )
     evaluate = evaluator(eval_data, config.eval_batch_size) if len(eval_data) else None
+    if evaluate is None and info.is_main:
+        log.warning(
+            "%s has no held-out split: no held-out masked-LM accuracy will be reported "
+            "(prepare-pretraining holds out 5%% of the documents by default, --eval-fraction)",
+            config.data,
+        )
     result = train(
         model,
         train_config,
