@@ -57,3 +57,20 @@ def test_bad_requests_are_422_with_one_line(server, route, body, message):
     response = post(server, route, {"model": "minilm"} | body)
     assert response.status_code == 422
     assert message in response.json()["error"] and "\n" not in response.json()["error"]
+
+
+def test_dedup_is_mounted_beside_the_model_routes(server, minilm_dir, data_dir):
+    from bertkit.index.dedup import find_duplicates
+    from bertkit.pipelines import EmbedPipeline
+
+    rows = need_file(data_dir / "mrpc" / "dev.tsv").read_text("utf-8-sig").splitlines()[1:21]
+    texts = list(dict.fromkeys(row.split("\t")[i] for row in rows for i in (3, 4)))
+    response = post(server, "/dedup", {"inputs": texts, "threshold": 0.85, "model": "minilm"})
+    assert response.status_code == 200, response.text
+    expected = find_duplicates(EmbedPipeline(minilm_dir), texts, threshold=0.85)
+    assert response.json()["clusters"] == expected.clusters
+    assert [(p["first"], p["second"]) for p in response.json()["pairs"]] == [
+        (p.first, p.second) for p in expected.pairs
+    ]
+    refused = post(server, "/dedup", {"inputs": texts, "model": "ner"})  # not an encoder
+    assert refused.status_code == 422 and "unknown model" in refused.json()["error"]

@@ -33,7 +33,8 @@ def run_server_from_flags(
     **settings,
 ) -> int:
     """Load the `--model` directories, build the app (the explorer page at / when `ui`, POST
-    /search over `index`), say the page's address when `announce`, and serve until stopped.
+    /search over `index`, POST /dedup with the encoders), say the page's address when
+    `announce`, and serve until stopped.
 
     Args:
         settings: `ServeSettings` fields beyond the shared flags (batch budget, workers, ...).
@@ -50,6 +51,10 @@ def run_server_from_flags(
     )
     models = load_models(args.model, config)
     app = build_app(models, config)
+    from bertkit.index.dedup_http import add_dedup_route
+
+    embedders = {n: m.pipelines["embed"] for n, m in models.items() if "embed" in m.pipelines}
+    add_dedup_route(app, embedders)  # POST /dedup: near-duplicates with an encoder
     if index:
         from bertkit.index import IndexSearcher
         from bertkit.index.http import add_search_route

@@ -263,6 +263,7 @@
   function describeModel() {
     const m = models.find((x) => x.name === model());
     $("model-info").textContent = m ? m.architecture + ", " + m.layers + " layers; serves " + m.tasks.join(", ") : "";
+    if (window.BertkitApps) window.BertkitApps.showPanels(m ? m.tasks : []);
   }
 
   async function start() {
