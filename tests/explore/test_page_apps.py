@@ -71,3 +71,17 @@ def test_summary_and_bertscore_show_the_routes_answers(page, ui_server):
     ]
     errors = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_near_duplicates_show_the_groups_of_dedup(page, ui_server):
+    use(page, "minilm")
+    texts = page.find_element(By.ID, "dd-texts").get_attribute("value").splitlines()
+    threshold = float(page.find_element(By.ID, "dd-threshold").get_attribute("value"))
+    page.find_element(By.ID, "dd-go").click()
+    groups = wait(page, lambda d: d.find_elements(By.CSS_SELECTOR, "#dd-output ul.dup-cluster"))
+    body = {"inputs": texts, "threshold": threshold, "model": "minilm"}
+    expected = httpx.post(ui_server.url + "/dedup", json=body).json()["clusters"]
+    assert expected, "the example has paraphrases above the threshold"
+    assert [[li.text for li in g.find_elements(By.TAG_NAME, "li")] for g in groups] == [
+        [texts[i] for i in cluster] for cluster in expected
+    ]
