@@ -4,12 +4,14 @@ corpus is deterministic prose from docstrings."""
 import json
 import logging
 
+import pytest
 import torch
 
 from bertkit.cli.main import main
 from bertkit.demo.corpus import corpus_text, module_docstrings, stdlib_documents
 from bertkit.demo.fill_mask import Answer, FillMaskRow, describe, hits
 from bertkit.demo.run import ADAPTED, SCRATCH, DemoConfig, demo_precision, run_demo
+from bertkit.errors import BertkitError
 from bertkit.train.device import cpu_has_native_bf16
 
 SOURCE = '''"""A module about spreadsheets.
@@ -161,3 +163,33 @@ def test_the_demo_trains_minilm_in_bf16_only_where_the_cpu_has_it():
     assert demo_precision("auto") == ("bf16" if native else "auto")
     assert demo_precision("fp32") == "fp32"
     assert demo_precision("bf16") == "bf16"
+
+
+def test_the_demo_command_twice_starts_over_and_succeeds_both_times(tmp_path, minilm_dir, caplog):
+    caplog.set_level(logging.INFO)
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--max-documents", "60", "--max-steps", "2"]
+    args += ["--vocab-size", "400", "--max-seq-length", "32", "--batch-size", "4", "--top-k", "2"]
+    assert main(args) == 0
+    first = json.loads((out / "demo.json").read_text())
+    (out / "scratch" / "stale.txt").write_text("left by the first run")
+    caplog.clear()
+    assert main(args) == 0  # pretrain alone would refuse: runs/demo/.../pretrain has checkpoints
+    assert "holds an earlier demo: starting over" in caplog.text
+    second = json.loads((out / "demo.json").read_text())
+    assert not (out / "scratch" / "stale.txt").exists()
+    assert set(second["outputs"]) == set(first["outputs"])
+    assert [r["expected"] for r in second["fill_mask"]] == [
+        r["expected"] for r in first["fill_mask"]
+    ]
+    assert all(run["steps"] == 2 for run in second["pretrained"].values())
+    assert second["fill_mask"] == first["fill_mask"]  # fixed steps and seeds: the same answers
+
+
+def test_the_demo_refuses_a_folder_that_holds_something_else(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("not the demo's")
+    with pytest.raises(BertkitError, match="holds no earlier demo"):
+        run_demo(DemoConfig(out=str(out), max_steps=1))
+    assert (out / "notes.txt").read_text() == "not the demo's"

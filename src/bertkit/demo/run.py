@@ -2,18 +2,22 @@
 
 1. corpus: the standard library's docstrings (or `--corpus FILE`), as documents of sentences;
 2. the life cycle from scratch: a WordPiece vocabulary, NSP + MLM data, a tiny BERT pretrained
-   from random weights for half a minute (Devlin et al. 2018, section 3.1);
+   from random weights (Devlin et al. 2018, section 3.1);
 3. continued pretraining: all-MiniLM-L6-v2 given an MLM head fitted on its frozen encoder, then
    trained further on the corpus (domain adaptation, as BioBERT and SciBERT were made), which is
    what gives sensible answers in minutes;
 4. fill-mask answers of both models side by side, each judged against the word the sentence had,
    with the held-out MLM accuracy behind them;
 5. semantic search over the same corpus with all-MiniLM-L6-v2.
-Every step logs where its output went; everything lands in one run folder.
+Every step logs where its output went; everything lands in one run folder, which the demo owns:
+a rerun starts it over. Each pretraining run is a fixed number of steps, so the answers are the
+same on a fast, slow or busy machine; only the time differs (its progress line estimates what is
+left).
 """
 
 import logging
 import random
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -39,16 +43,19 @@ STDLIB_QUERIES = [
     "compress data with gzip",
 ]
 SCRATCH, ADAPTED = "tiny BERT from scratch", "MiniLM continued"
+# The demo's work, fixed: about what 1, 0.5 and 3 minutes of fp32 give an idle 2-core AVX2 CPU
+# (0.12, 0.67 and 1.5 s a step, from the CPU time of single-thread steps: README, the demo).
+SCRATCH_STEPS, HEAD_STEPS, ADAPT_STEPS = 500, 50, 150
 
 
 @dataclass
 class DemoConfig:
     out: str = "runs/demo"  # run folder: every output of the demo goes here
     corpus: str = ""  # a text file to use instead of the standard library's docstrings
-    scratch_minutes: float = 1.0  # pretraining budget of the tiny BERT from scratch
-    head_minutes: float = 0.5  # budget for fitting MiniLM's fresh MLM head on its frozen encoder
-    adapt_minutes: float = 3.0  # budget for then training all of MiniLM on the corpus
-    max_steps: int = 0  # steps of each pretraining run; 0 = as many as fit in its minutes
+    scratch_steps: int = SCRATCH_STEPS  # pretraining steps of the tiny BERT from scratch
+    head_steps: int = HEAD_STEPS  # steps fitting MiniLM's fresh MLM head on its frozen encoder
+    adapt_steps: int = ADAPT_STEPS  # steps then training all of MiniLM on the corpus
+    max_steps: int = 0  # every pretraining run this many steps instead (a quick check); 0: as above
     model: str = "tiny"  # BERT size to pretrain from scratch: a preset (tiny, mini, small, ...)
     vocab_size: int = 3000  # WordPiece vocabulary size of the model from scratch
     max_seq_length: int = 64  # tokens per pretraining instance (docstring sentences are short)
@@ -58,7 +65,7 @@ class DemoConfig:
     adapt_lr: float = 3e-4  # peak learning rate of the continued pretraining
     mlm_probability: float = 0.3  # tokens masked in MiniLM's runs (MosaicBERT's 30%)
     precision: str = "auto"  # auto: bf16 on GPUs that have it; on CPUs with native bf16
-    # (AVX512-BF16, AMX) for MiniLM's runs only (1.4-1.5x the steps in the same minutes, measured)
+    # (AVX512-BF16, AMX) for MiniLM's runs only (1.4-1.5x faster there, measured)
     max_documents: int = 0  # use only the first N documents of the corpus (0 = all)
     top_k: int = 5  # fill-mask answers shown per [MASK]
     seed: int = 0  # one seed for data, weights and the examples picked
@@ -67,10 +74,10 @@ class DemoConfig:
     base_model: str = ""  # model directory to adapt and search with; "" = all-MiniLM-L6-v2
 
     def __post_init__(self) -> None:
-        for name in ("scratch_minutes", "head_minutes", "adapt_minutes"):
-            if getattr(self, name) <= 0 and self.max_steps <= 0:
-                raise BertkitError(f"give a positive --{name.replace('_', '-')} or --max-steps")
-        for name in ("vocab_size", "max_seq_length", "batch_size", "top_k"):
+        if self.max_steps < 0:
+            raise BertkitError(f"max_steps must be >= 0, got {self.max_steps}")
+        names = ("scratch_steps", "head_steps", "adapt_steps", "vocab_size", "max_seq_length")
+        for name in names + ("batch_size", "top_k"):
             if getattr(self, name) <= 0:
                 raise BertkitError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -86,9 +93,17 @@ class DemoResult:
 
 
 def run_demo(config: DemoConfig) -> DemoResult:
-    """Run the five steps into `config.out`; returns what each produced and where it went."""
+    """Run the five steps into `config.out` (emptied first: see `start_over`); returns what each
+    produced and where it went."""
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    start_over(out)
+    steps = [config.max_steps or n for n in (config.scratch_steps, config.head_steps)]
+    steps.append(config.max_steps or config.adapt_steps)
+    logger.info(
+        "a fixed amount of work: %d + %d + %d pretraining steps (the same answers on any machine; "
+        "about 5 minutes on an idle 2-core CPU)\n",
+        *steps,
+    )
     write_json(out / "demo_config.json", asdict(config))
     outputs: dict[str, str] = {"config": str(out / "demo_config.json")}
     seconds: dict[str, float] = {}
@@ -114,8 +129,7 @@ def run_demo(config: DemoConfig) -> DemoResult:
     base = Path(config.base_model) if config.base_model else minilm_dir()
     base_name = Path(config.base_model).name if config.base_model else "all-MiniLM-L6-v2"
     settings = RunSettings(
-        minutes=config.scratch_minutes,
-        max_steps=config.max_steps,
+        steps=steps[0],
         batch_size=config.batch_size,
         lr=config.lr,
         max_seq_length=config.max_seq_length,
@@ -129,12 +143,12 @@ def run_demo(config: DemoConfig) -> DemoResult:
 
     logger.info("[3/5] continued pretraining of %s on the corpus", base_name)
     head = replace(
-        settings, minutes=config.head_minutes, lr=config.head_lr,
+        settings, steps=steps[1], lr=config.head_lr,
         mlm_probability=config.mlm_probability, precision=demo_precision(config.precision),
     )  # fmt: skip
     if head.precision != config.precision:
         logger.info("  in bf16 autocast: this CPU computes bf16 natively")
-    encoder = replace(head, minutes=config.adapt_minutes, lr=config.adapt_lr)
+    encoder = replace(head, steps=steps[2], lr=config.adapt_lr)
     fitted, adapted = continued(corpus_path, out / "adapted", base, head, encoder)
     done("adapted", explain(ADAPTED, adapted), adapted.model_dir)
     outputs["adapted_loss_plot"] = str(out / "adapted" / "pretrain" / "loss.png")
@@ -169,6 +183,20 @@ def run_demo(config: DemoConfig) -> DemoResult:
     return result
 
 
+def start_over(out: Path) -> None:
+    """An empty `out`: the demo owns its folder, so a previous demo there (it holds
+    demo_config.json) is deleted, and said so; a folder holding anything else is refused."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / "demo_config.json").exists():
+            raise BertkitError(
+                f"{out} is not empty and holds no earlier demo: the demo empties its folder on "
+                "every run, so give it a new or empty --out"
+            )
+        logger.info("%s holds an earlier demo: starting over (the demo owns this folder)", out)
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
 def read_corpus(config: DemoConfig) -> list[Document]:
     if not config.corpus:
         return stdlib_documents(limit=config.max_documents)
@@ -195,7 +223,7 @@ def show_search(
 
 def demo_precision(precision: str) -> str:
     """The demo's "auto" also picks bf16 on a CPU with native bf16 (training's "auto" does so on
-    GPUs only, keeping CPU training in fp32 by default): the demo is bounded by minutes."""
+    GPUs only, keeping CPU training in fp32 by default): the same steps in less time."""
     no_gpu = not torch.cuda.is_available()
     return "bf16" if precision == "auto" and no_gpu and cpu_has_native_bf16() else precision
 
