@@ -176,6 +176,7 @@ def _train_config(config: FinetuneConfig, batches: ShuffledBatches) -> TrainConf
         max_grad_norm=config.max_grad_norm,
         log_every=min(config.log_every, max(1, steps // 20)),  # a line in loss.png, however short
         eval_every=max(1, steps_per_epoch // config.evals_per_epoch),
+        save_every=getattr(config, "save_every", 0),  # a task config may ask for resume points
         seed=config.seed,
         precision="fp32",
         device=config.device,

@@ -47,14 +47,15 @@ class EmbedConfig(FinetuneConfig):
     score_column: str = ""  # "" = score if present; "-" = none
     max_score: float = 5.0  # scores are divided by this into [0, 1] (STS-B: 5)
     corpus: str = ""  # retrieval eval: extra passages (.txt one per line, or a text column)
+    save_every: int = 0  # optimizer steps between resume checkpoints (0: at the end or a signal)
     normalize: bool = True  # the saved model L2-normalises its vectors (a 2_Normalize module)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.loss not in LOSSES:
             raise BertkitError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.mini_batch_size <= 0 or self.max_score <= 0:
-            raise BertkitError("mini_batch_size and max_score must be positive")
+        if self.mini_batch_size <= 0 or self.max_score <= 0 or self.save_every < 0:
+            raise BertkitError("mini_batch_size and max_score must be positive, save_every >= 0")
         try:
             dims = self.dims
         except ValueError:
