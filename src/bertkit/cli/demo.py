@@ -4,7 +4,9 @@ to a corpus, in a few minutes.
 On the standard library's docstrings (or FILE): a tiny BERT pretrained from scratch (vocabulary,
 NSP/MLM data, pretraining), all-MiniLM-L6-v2 pretrained further on the same text, both asked to
 fill in masked words (judged against the word each sentence had), then semantic search over the
-corpus. Every step prints where its output went (default folder: runs/demo).
+corpus. Every step prints where its output went (default folder: runs/demo, which the demo owns:
+each run starts it over). The work is a fixed number of pretraining steps, so the answers are the
+same on any machine; `--max-steps N` makes every run N steps (a quick check).
 """
 
 import argparse
