@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bertkit.errors import BertkitError
 from bertkit.pipelines.base import Pipeline
+from bertkit.pipelines.bertscore import BertScorePipeline, Score
 from bertkit.pipelines.classify import ClassifyPipeline, Label
 from bertkit.pipelines.embed import EmbedPipeline, SimilarityPipeline
 from bertkit.pipelines.fill_mask import FillMaskPipeline, MaskPrediction
@@ -20,7 +21,6 @@ from bertkit.pipelines.next_sentence import Continuation, NextSentence, NextSent
 from bertkit.pipelines.qa import Answer, QaPipeline
 from bertkit.pipelines.search import Hit, SearchPipeline
 from bertkit.pipelines.summarize import SummarizePipeline, SummarySentence
-from bertkit.pipelines.bertscore import BertScorePipeline, Score
 
 TASKS: dict[str, type[Pipeline]] = {
     "fill-mask": FillMaskPipeline,

@@ -42,7 +42,8 @@ def trained(tmp_path_factory):
     out = root / "out"
     args = ["finetune", "classify", "--multi-label", "--tune-thresholds", "--model", str(model),
             "--train", str(train), "--eval", str(dev), "--out", str(out), "--epochs", "3",
-            "--batch-size", "16", "--lr", "1e-3", "--device", "cpu", "--max-seq-length", "32"]  # fmt: skip
+            "--batch-size", "16", "--lr", "1e-3", "--device", "cpu",
+            "--max-seq-length", "32"]  # fmt: skip
     assert main(args) == 0
     return out, dev
 
