@@ -11,11 +11,12 @@ mounts it beside the model routes with the served models' embed pipelines; error
 """
 
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict
+from typing import Any
 
 from bertkit.errors import BertkitError
 from bertkit.index.dedup import check_query, connected_clusters, similar_pairs
-from bertkit.pipelines.embed import EmbedPipeline
 
 MAX_INPUTS = 10_000  # texts per request
 DEFAULT_THRESHOLD = 0.9
@@ -46,7 +47,7 @@ def parse_request(data, names: list[str]) -> tuple[list[str], float | None, int 
     return texts, threshold, top_k, name
 
 
-def add_dedup_route(app, embedders: dict[str, EmbedPipeline], path: str = "/dedup") -> None:
+def add_dedup_route(app, embedders: Mapping[str, Any], path: str = "/dedup") -> None:
     """Mount `POST path` on the FastAPI `app`, embedding with `embedders[name]`."""
     from fastapi import Request
     from fastapi.responses import JSONResponse
