@@ -67,4 +67,4 @@ def test_classify_refuses_directories_without_a_sequence_classifier(minilm_dir, 
 
 def test_unknown_task_names_the_known_ones(classify_dir):
     with pytest.raises(BertkitError, match="choose one of fill-mask, classify, ner"):
-        pipeline("summarize", classify_dir)
+        pipeline("translate", classify_dir)
