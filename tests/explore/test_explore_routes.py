@@ -15,7 +15,7 @@ def post(server, route: str, body: dict) -> httpx.Response:
 def test_every_asset_is_in_the_package_and_names_no_other_host(ui_server):
     static = resources.files("bertkit.explore").joinpath("static")
     names = sorted(p.name for p in static.iterdir())
-    assert names == ["app.js", "attention.js", "index.html", "style.css"]
+    assert names == ["app.js", "apps.js", "attention.js", "index.html", "style.css"]
     for name in names:
         text = static.joinpath(name).read_text("utf-8")
         served = httpx.get(f"{ui_server.url}/ui/{name}")
