@@ -101,7 +101,7 @@ def run_demo(config: DemoConfig) -> DemoResult:
     steps.append(config.max_steps or config.adapt_steps)
     logger.info(
         "a fixed amount of work: %d + %d + %d pretraining steps (the same answers on any machine; "
-        "about 5 minutes on an idle 2-core CPU)\n",
+        "about 6 minutes of training on an idle 2-core CPU, estimated)\n",
         *steps,
     )
     write_json(out / "demo_config.json", asdict(config))
