@@ -32,10 +32,10 @@ import numpy as np
 
 from bertkit.files import write_json
 from bertkit.index import IndexSearcher, Passage, VectorSpec, build_index_from_vectors
-from bertkit.index.fingerprint import model_fingerprint
 from bertkit.index.fusion import reciprocal_rank_fusion
 from bertkit.index.vectors import add_vectors, import_faiss, new_index, search_vectors
 from bertkit.pipelines.embed import EmbedPipeline, unit
+from bertkit.pipelines.fingerprint import model_fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 DEPTH = 100  # candidates of each ranking before fusion

@@ -12,7 +12,6 @@ import numpy as np
 
 from bertkit.errors import BertkitError
 from bertkit.index.corpus import Passage, read_passages
-from bertkit.index.fingerprint import embedding_options, model_fingerprint
 from bertkit.index.lexical import Bm25
 from bertkit.index.store import (
     Manifest,
@@ -37,6 +36,7 @@ from bertkit.index.vectors import (
     save_index,
 )
 from bertkit.pipelines.embed import EmbedPipeline, unit
+from bertkit.pipelines.fingerprint import embedding_options, model_fingerprint
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The fingerprint of the model that embeds an index: two vectors are comparable only when equal.
+"""The fingerprint of the model that embeds vectors: two vectors are comparable only when equal.
 
 It digests what the numbers depend on: config.json, the vocabulary, the content of every weights
 file (a hash of the bytes, not their dates, so a copied model keeps its fingerprint) and the
