@@ -2,7 +2,7 @@
 
 Floors, bottom to top: the top-level modules (`bertkit/errors.py`, `files.py`, `labels.py`,
 `progress.py`, `__init__.py`) -> {tokenizer, model} -> interop -> data -> train -> tasks ->
-pipelines -> applications (demo, serve, export, index, explore) -> cli. A module may import its
+pipelines -> applications (demo, serve, export, index, explore, ray) -> cli. A module may import its
 own floor and those below. Module-level and function-level imports count alike (a function-level
 import is only a delayed one), relative imports are resolved, `if TYPE_CHECKING:` imports count too.
 The same imports may not form a cycle between files (`test_no_two_files_import_each_other...`).
@@ -22,7 +22,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "bertkit"
 
 BOTTOM = "(top level)"  # bertkit/errors.py, files.py, labels.py, progress.py, __init__.py
-APPLICATIONS = ("demo", "serve", "export", "index", "explore")
+APPLICATIONS = ("demo", "serve", "export", "index", "explore", "ray")
 FLOORS = [
     (BOTTOM,),
     ("tokenizer", "model"),

@@ -8,6 +8,10 @@ to what the model directory declares (sentence-transformers layout), else mean, 
 (the mean of its word pieces); `--layers -1,-2,-3,-4 --combine concat|sum|mean` combines hidden
 layers. At a terminal each text's tokens are printed with their spans and vector norms; otherwise
 (or with --json) one JSON line per text: {"tokens", "offsets", "vectors"}.
+
+`--engine ray` embeds a corpus of many files on Ray Data (bertkit/ray/): --input is a glob
+('corpus/*.jsonl', .txt or .parquet), --output a directory of Parquet shards and a manifest; a
+rerun resumes. Without --address a local Ray is started on this machine.
 """
 
 import argparse
@@ -49,11 +53,29 @@ def add_parser(subparsers) -> None:
         default="concat",
         help="how --layers combine",
     )
+    add_engine_flags(parser)
     parser.set_defaults(run=run)
+
+
+def add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    engine = parser.add_argument_group("a corpus on Ray (--engine ray)")
+    engine.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: --input GLOB -> --output DIR of shards",
+    )
+    engine.add_argument("--address", help="a running Ray cluster (default: start a local Ray)")
+    engine.add_argument("--actors", type=int, default=1, help="actors, one model each (default 1)")
+    engine.add_argument("--cpus-per-actor", type=float, default=1.0, help="(default 1)")
+    engine.add_argument("--gpus-per-actor", type=float, default=0.0, help="(default 0)")
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
+
+    if args.engine == "ray":
+        return run_ray(args)
 
     from bertkit.pipelines import EmbedPipeline
     from bertkit.pipelines.textio import read_inputs, write_jsonl, write_npy
@@ -93,3 +115,32 @@ def render_tokens(text, result):
         norm = sum(v * v for v in vector) ** 0.5
         head = " ".join(f"{v:+.3f}" for v in vector[:4])
         yield f"  {token:<16} {start:>4}-{end:<4} |v| {norm:7.3f}  [{head} ...] ({len(vector)})"
+
+
+def run_ray(args: argparse.Namespace) -> int:
+    import sys
+
+    from bertkit.errors import BertkitError
+    from bertkit.ray import RayEmbedConfig, embed_corpus
+
+    if args.texts or not args.input or not args.output or args.tokens or args.words:
+        raise BertkitError("--engine ray takes --input GLOB and --output DIR (no texts, --tokens)")
+    config = RayEmbedConfig(
+        address=args.address,
+        actors=args.actors,
+        cpus_per_actor=args.cpus_per_actor,
+        gpus_per_actor=args.gpus_per_actor,
+        batch_size=args.batch_size,
+    )
+    options = pipeline_options(args) | {"pooling": args.pooling, "layer": args.layer}
+    options.pop("batch_size")
+    report = embed_corpus(
+        args.model, [args.input], args.output, config, normalize=args.normalize, **options
+    )
+    manifest = report.manifest
+    print(
+        f"wrote {manifest.rows} vectors in {len(manifest.shards)} shards to {args.output} "
+        f"({report.embedded} files embedded, {report.kept} kept from before)",
+        file=sys.stderr,
+    )
+    return 0

@@ -12,6 +12,7 @@ import numpy as np
 
 from bertkit.errors import BertkitError
 from bertkit.index.corpus import Passage, read_passages
+from bertkit.index.exact import write_exact
 from bertkit.index.lexical import Bm25
 from bertkit.index.store import (
     Manifest,
@@ -183,6 +184,13 @@ def _write(
     keys = np.arange(manifest.next_key, manifest.next_key + len(passages), dtype=np.int64)
     if passages and vectors is not None:
         add_vectors(index, vectors, keys)
+        if manifest.vectors["kind"] == "ivfpq":  # its exact vectors, for re-ranking
+            exact = generation_name("exact", generation, ".npy")
+            write_exact(directory / exact, [vectors], len(vectors), vectors.shape[1])
+            entry = {"file": exact, "first_key": int(keys[0]), "count": len(keys)}
+            manifest.vectors = manifest.vectors | {
+                "exact": [*manifest.vectors.get("exact", []), entry]
+            }
         segment = generation_name("passages", generation, ".jsonl")
         write_segment(directory / segment, passages, keys)
         manifest.segments = [*manifest.segments, segment]

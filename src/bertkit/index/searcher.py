@@ -14,6 +14,7 @@ import numpy as np
 
 from bertkit.errors import BertkitError
 from bertkit.index.build import check_fingerprint, open_embedder
+from bertkit.index.exact import ExactVectors
 from bertkit.index.fusion import reciprocal_rank_fusion
 from bertkit.index.lexical import Bm25
 from bertkit.index.store import read_manifest, read_passages, read_removed
@@ -57,6 +58,8 @@ class IndexSearcher:
         self.index = load_index(self.directory / self.manifest.vectors["file"])
         self.kind = self.manifest.vectors["kind"]
         self.spec = VectorSpec(**self.manifest.vectors["spec"])
+        exact = self.manifest.vectors.get("exact")
+        self.exact = ExactVectors(self.directory, exact) if exact else None  # IVF-PQ's re-rank
         stale = self.manifest.vectors.get("stale", 0)
         self.removed = read_removed(self.directory, self.manifest) if stale else set()
         self.bm25 = Bm25.load(self.directory / self.manifest.bm25) if self.manifest.bm25 else None
@@ -156,7 +159,9 @@ class IndexSearcher:
         k = min(k, len(self.passages))
         if k == 0:
             return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in vectors]
-        scores, keys = search_vectors(self.index, self.kind, self.spec, vectors, k, self.removed)
+        scores, keys = search_vectors(
+            self.index, self.kind, self.spec, vectors, k, self.removed, self.exact
+        )
         return [(row[row >= 0], score[row >= 0]) for row, score in zip(keys, scores, strict=True)]
 
     def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:

@@ -3,6 +3,7 @@
     manifest.json                 the commit point: model, vector spec, the files below, counts
     passages-000001.jsonl ...     append-only segments: {"key", "id", "text", "metadata"} per line
     vectors-000003.faiss          the FAISS index of generation 3 (vectors keyed by passage key)
+    exact-000001.npy ...          IVF-PQ only: the exact vectors it re-ranks with (see exact.py)
     removed-000002.npy            keys removed so far (their segment lines stay; they are skipped)
     bm25-000003/                  the BM25 index of generation 3, when the index has one
 
@@ -43,7 +44,8 @@ class Manifest:
     version: int = VERSION
 
     def files(self) -> set[str]:
-        named = {self.vectors["file"], *self.segments, self.removed, self.bm25}
+        exact = [entry["file"] for entry in self.vectors.get("exact", [])]
+        named = {self.vectors["file"], *self.segments, *exact, self.removed, self.bm25}
         return {name for name in named if name}
 
 
