@@ -1,7 +1,11 @@
 """Starting or joining Ray: a local one on this machine, or a running cluster at an address.
 
 A local Ray is bounded: the CPUs the job's actors need (not every core of a shared machine),
-loopback only, no dashboard, a capped object store; it stops with the job. With an address
+no dashboard UI, a capped object store; it stops with the job. It is not loopback-only: Ray
+replaces 127.0.0.1 by the machine's address and its services listen on every interface, so a
+shared machine needs a firewall in front of Ray's ports. Its actors run at the niceness of the
+command that started it: Ray's default (15) would leave them only the CPU time that every other
+process on a shared machine does not want. With an address
 (`ray start --head` printed it; "auto" finds the one on this node) the job joins that cluster and
 leaves it running. A Ray already started in this process (a notebook, a test) is used as it is.
 Ray is the `ray` extra, imported here and nowhere at module level.
@@ -41,6 +45,7 @@ def ray_session(address: str | None, num_cpus: int, num_gpus: int | None = None)
                 include_dashboard=False,
                 _node_ip_address="127.0.0.1",
                 object_store_memory=OBJECT_STORE_BYTES,
+                _system_config={"worker_niceness": 0},  # an increment: the driver's own (docstring)
                 **quiet,
             )
     quiet_data(ray)
