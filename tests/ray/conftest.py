@@ -6,6 +6,7 @@ runs on it; a job started in a subprocess (to be killed) joins it by its address
 """
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,16 @@ from bertkit import BertModel
 from bertkit.tokenizer import WordPieceTokenizer
 from tests.conftest import need_file
 from tests.pipelines.conftest import save_tiny_model
+
+
+@pytest.fixture(scope="module", autouse=True)
+def keep_signal_handlers():
+    """Ray's driver installs its own SIGTERM handler and leaves it after shutdown; the tests
+    after these (train/'s signal tests among them) expect the process's handlers as they were."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture(scope="module")
