@@ -101,5 +101,11 @@ def test_bad_rows_stop_the_run_in_one_line(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"error: {bad}:3: label column 'insult' is 'yes', not 0 or 1"
+    holes = tmp_path / "holes.jsonl"
+    holes.write_text('{"text": "fine", "labels": []}\n{"text": "no labels field"}\n')
+    no_label = [*args[:6], str(holes), "--eval", str(holes), "--out", str(tmp_path / "o2")]
+    assert main(no_label) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"error: {holes}:2: no label in column 'labels' (write [] for none)"
     assert main(["finetune", "classify", "--tune-thresholds", *args[3:]]) == 2
     assert "add --multi-label" in capsys.readouterr().err
