@@ -117,6 +117,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=3e-5)
     parser.add_argument("--max-seq-length", type=int, default=256)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--dev-questions",
+        type=int,
+        default=0,
+        help="training-article questions "
+        "outside the sample, mined alike and ranked during training (0 = none)",
+    )
+    parser.add_argument("--evals", type=int, default=4, help="dev rankings during training")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/rerank-cpu.json")
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -131,7 +139,8 @@ def main() -> None:
         build_index(minilm_dir(), [corpus], index, use_bm25=True, device="cpu")
         print(f"index built in {time.perf_counter() - t:.0f} s", flush=True)
 
-    sample = random.Random(args.seed).sample(train, min(args.train_questions, len(train)))
+    shuffled = random.Random(args.seed).sample(train, len(train))
+    sample = shuffled[: args.train_questions]
     pairs = write_jsonl(
         args.work / "pairs.jsonl",
         [{"anchor": r["question"], "positive": r["text"]} for r in sample],
@@ -146,6 +155,20 @@ def main() -> None:
     mining["seconds"] = round(time.perf_counter() - t, 1)
     mining.pop("out")  # a path of this machine
     print("mined", mining, flush=True)
+    dev = ""
+    if args.dev_questions:
+        seen = {r["question"] for r in sample}
+        rows = [r for r in shuffled[args.train_questions :] if r["question"] not in seen]
+        dev_pairs = write_jsonl(
+            args.work / "dev_pairs.jsonl",
+            [{"anchor": r["question"], "positive": r["text"]} for r in rows[: args.dev_questions]],
+        )
+        mine_negatives(
+            dev_pairs, args.work / "dev_mined.jsonl",
+            MiningConfig(args.k, start, end, method="hybrid", margin=args.margin),
+            index=index, device="cpu",
+        )  # fmt: skip
+        dev = str(args.work / "dev_mined.jsonl")
 
     reranker = args.work / "reranker"
     t = time.perf_counter()
@@ -153,6 +176,7 @@ def main() -> None:
         model=str(minilm_dir()), train=str(args.work / "mined.jsonl"), out=str(reranker),
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         max_seq_length=args.max_seq_length, seed=args.seed, device="cpu", log_every=10,
+        eval=dev, evals_per_epoch=args.evals,
     )  # fmt: skip
     trained = finetune(config)
     train_seconds = time.perf_counter() - t
@@ -203,6 +227,7 @@ def main() -> None:
             "steps": trained["steps"],
             "seconds": round(train_seconds, 1),
             "loss_first_last": _first_last_loss(reranker),
+            "dev_curve": _dev_curve(reranker),
         },
         "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
@@ -220,6 +245,14 @@ def _first_last_loss(reranker: Path) -> list[float]:
     lines = (reranker / "train" / "metrics.jsonl").read_text().splitlines()
     losses = [r["loss"] for r in map(json.loads, lines) if r.get("split") == "train"]
     return [round(losses[0], 4), round(losses[-1], 4)] if losses else []
+
+
+def _dev_curve(reranker: Path) -> list[dict]:
+    """Step, recall@1 and MRR@10 of each ranking of the dev groups during training: the
+    positive among its mined negatives."""
+    lines = (reranker / "train" / "metrics.jsonl").read_text().splitlines()
+    rows = [r for r in map(json.loads, lines) if r.get("split") == "eval" and "mrr@10" in r]
+    return [{k: r[k] for k in ("step", "recall@1", "mrr@10") if k in r} for r in rows]
 
 
 if __name__ == "__main__":
