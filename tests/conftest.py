@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# The suite compares with fp32 references (transformers, sentence-transformers, ONNX) on any CPU:
+# pipelines and servers built without a dtype compute in fp32 here, not in what "auto" would pick
+# (bf16 on a CPU with hardware bf16). Tests of "auto" ask for it by name.
+os.environ.setdefault("BERTKIT_DTYPE", "float32")
 
 
 def _missing(what: str) -> None:

@@ -69,7 +69,7 @@ def add_parser(subparsers) -> None:
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when present)")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"))
+    parser.add_argument("--dtype", choices=("auto", "float32", "bfloat16", "float16", "int8"))
     parser.add_argument("--batch-size", type=int, default=32, help="passages per forward pass")
 
 

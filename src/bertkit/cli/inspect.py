@@ -1,4 +1,5 @@
-"""`bertkit inspect MODEL_DIR`: architecture, parameter count, heads present, vocabulary size."""
+"""`bertkit inspect MODEL_DIR`: architecture, parameter count, heads present, vocabulary size,
+and the precision `--dtype auto` picks on this CPU."""
 
 import argparse
 import json
@@ -17,8 +18,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bertkit.interop.inspect import describe_model_dir
+    from bertkit.model.precision import auto_precision
 
     info = describe_model_dir(Path(args.model_dir))
+    info["auto_precision"] = auto_precision()  # what dtype "auto" computes in on this CPU
     if args.json:
         print(json.dumps(info))
         return 0

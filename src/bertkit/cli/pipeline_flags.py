@@ -30,8 +30,9 @@ def add_pipeline_flags(
     parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: cuda when present)")
     parser.add_argument(
         "--dtype",
-        choices=("float32", "bfloat16", "float16"),
-        help="weights and activations (default: bfloat16 on GPU, float32 on CPU)",
+        choices=("auto", "float32", "bfloat16", "float16", "int8"),
+        help="compute precision (default: auto = bfloat16 on GPU or on a CPU with hardware bf16, "
+        "else float32; int8 on CPU only)",
     )
     parser.add_argument(
         "--batch-size", type=int, default=32, help="inputs per forward pass (default: 32)"

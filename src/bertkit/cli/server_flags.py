@@ -17,7 +17,11 @@ def add_server_flags(parser: argparse.ArgumentParser, port: int) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=port, help=f"port (default: {port})")
     parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when present)")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"))
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "float32", "bfloat16", "float16", "int8"),
+        help="compute precision (default: auto, shown in /info)",
+    )
     parser.add_argument(
         "--max-input-length", type=int, help="tokens per input (default: the model's maximum)"
     )

@@ -83,8 +83,9 @@ class Pipeline:
     Args:
         model_dir: a model directory (Hugging Face or sentence-transformers layout).
         device: "cpu", "cuda", ...; None picks CUDA when available.
-        dtype: "float32", "bfloat16" or "float16"; None is bf16 on GPU, fp32 on CPU (the ONNX
-            runtime runs fp32).
+        dtype: "float32", "bfloat16", "float16", "int8" (CPU) or "auto": bf16 on a GPU or on a
+            CPU with hardware bf16, else fp32 (`bertkit.model.precision`); None is $BERTKIT_DTYPE,
+            else "auto" (the ONNX runtime runs fp32).
         batch_size: model inputs per forward pass.
         max_length: tokens per model input ([CLS]/[SEP] included); None is the model's maximum.
         progress: show a progress bar; None shows one for long inputs only.

@@ -131,7 +131,7 @@ class OnnxRuntime:
                 f"{model_dir}: no {ONNX_FILE}; `bertkit export onnx --model {model_dir} --out "
                 "DIR` writes an ONNX model directory"
             )
-        if dtype not in (None, "float32"):
+        if dtype not in (None, "float32", "auto"):
             raise BertkitError(f"the ONNX runtime runs float32 only, not {dtype}")
         if device not in (None, "cpu", "cuda"):
             raise BertkitError(f"the ONNX runtime runs on cpu or cuda, not {device}")
@@ -148,6 +148,7 @@ class OnnxRuntime:
             "architecture": head_architecture(model_dir),
             "heads": ONNX_HEADS.get(head, []),
             "runtime": "onnx",
+            "precision": "float32",
         }
         # The directory's declared pooling, which the graph's sentence_embedding computes.
         self.pooling = None

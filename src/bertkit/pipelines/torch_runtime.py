@@ -5,6 +5,7 @@ directory's checkpoint (read once), runs under `torch.inference_mode`, and its o
 to the CPU as float32 numpy arrays. The masked-LM head decodes only the selected positions.
 """
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +17,28 @@ from bertkit.interop.checkpoint import load_model, read_checkpoint
 from bertkit.interop.inspect import describe_model_dir
 from bertkit.interop.sentence_transformers import read_layout
 from bertkit.model.pooling import pool
+from bertkit.model.precision import auto_precision, set_precision
 from bertkit.pipelines.runtime import Pooling
 from bertkit.train.device import resolve_device
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+CHOICES = (*DTYPES, "int8", "auto")
+# The dtype when none is given (BERTKIT_DTYPE replaces it, e.g. float32 for fp32 references).
+DEFAULT_DTYPE = "auto"
 
 
-def resolve_dtype(dtype: str | None, device: torch.device) -> torch.dtype:
-    """bf16 on a GPU (half the memory, same range as fp32), fp32 elsewhere, unless asked."""
+def resolve_precision(dtype: str | None, device: torch.device) -> str:
+    """The precision a runtime computes in: `dtype`, or for "auto" (the default) bf16 on a GPU and
+    on a CPU with hardware bf16, fp32 on other CPUs (`bertkit.model.precision.auto_precision`)."""
     if dtype is None:
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    if dtype not in DTYPES:
-        raise BertkitError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    return DTYPES[dtype]
+        dtype = os.environ.get("BERTKIT_DTYPE") or DEFAULT_DTYPE
+    if dtype not in CHOICES:
+        raise BertkitError(f"dtype must be one of {', '.join(CHOICES)}, got {dtype!r}")
+    if dtype == "auto":
+        return "bfloat16" if device.type == "cuda" else auto_precision()
+    if dtype == "int8" and device.type != "cpu":
+        raise BertkitError(f"dtype int8 runs on the CPU only, not on {device.type}")
+    return dtype
 
 
 class TorchRuntime:
@@ -52,11 +62,18 @@ class TorchRuntime:
         self.pooling = Pooling(layout.pooling.mode, layout.pooling.normalize) if layout else None
         self.max_seq_length = layout.max_seq_length if layout else None
         self.device = resolve_device(device)
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.precision = resolve_precision(dtype, self.device)
+        self.info["precision"] = self.precision
+        # On a CPU, bf16 and int8 keep fp32 weights outside the encoder's matmuls (set_precision).
+        mixed = self.device.type == "cpu" and self.precision in ("bfloat16", "int8")
+        load_dtype = torch.float32 if mixed else DTYPES[self.precision]
+        self.dtype = torch.int8 if self.precision == "int8" else DTYPES[self.precision]
         self.model_class = getattr(bertkit.model, architecture)
-        self.model = load_model(self.model_class, checkpoint, dtype=self.dtype, **model_options)
+        self.model = load_model(self.model_class, checkpoint, dtype=load_dtype, **model_options)
         del checkpoint  # the model holds its own copy of the weights
         self.model.to(self.device).eval()
+        if mixed:
+            set_precision(self.model, self.precision)
 
     def run(
         self,

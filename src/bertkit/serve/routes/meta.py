@@ -76,6 +76,7 @@ async def info(request: Request):
             "max_input_length": {t: p.max_length for t, p in model.pipelines.items()},
             "hidden_size": config.hidden_size,
             "layers": config.num_hidden_layers,
+            "precision": model.info.get("precision"),
         }
         if "classify" in model.pipelines or "ner" in model.pipelines:
             entry["labels"] = [config.id2label[i] for i in sorted(config.id2label)]
