@@ -34,8 +34,10 @@ def test_training_steps_equal_transformers_on_the_same_batches(tiny_model_dir, t
     ours.save_pretrained(tmp_path / "start")
     theirs = BertForSequenceClassification.from_pretrained(tmp_path / "start")
     ours.eval(), theirs.eval()  # no dropout: the two runs see the same function
-    opt_ours = torch.optim.AdamW(ours.parameters(), lr=1e-3, weight_decay=0.0)
-    opt_theirs = torch.optim.AdamW(theirs.parameters(), lr=1e-3, weight_decay=0.0)
+    # Plain SGD: an update linear in the gradient, so float noise stays noise (Adam would turn a
+    # near-zero gradient's sign into a full step).
+    opt_ours = torch.optim.SGD(ours.parameters(), lr=0.5)
+    opt_theirs = torch.optim.SGD(theirs.parameters(), lr=0.5)
     encoder = next(p for n, p in ours.named_parameters() if ".encoder." in n)
     encoder_before = encoder.detach().clone()
     losses = []
@@ -65,7 +67,7 @@ def test_training_steps_equal_transformers_on_the_same_batches(tiny_model_dir, t
             token_type_ids=batch["token_type_ids"],
             attention_mask=batch["attention_mask"],
         ).logits
-    torch.testing.assert_close(mine, reference, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(mine, reference, atol=1e-5, rtol=1e-4)
 
 
 def _squad_groups(data_dir, count: int) -> list[dict]:
