@@ -7,7 +7,9 @@ labels out (tokenizing, batching, the model, pooling and post-processing all ins
                   Runtime running transformers' BertModel exported with `torch.onnx` and fused by
                   `onnxruntime.transformers.optimizer` (fp32, our length-sorted batches, HF fast
                   tokenizer, mean pooling + L2 in numpy) vs `bertkit export onnx` (plain and
-                  --optimize) run by the embed pipeline on ONNX Runtime (`bertkit-onnx*`)
+                  --optimize) run by the embed pipeline on ONNX Runtime (`bertkit-onnx*`),
+                  OpenVINO (defaults and f32) and ONNX Runtime int8 (`precision_rivals.py`),
+                  bertkit `dtype="int8"` and `dtype="auto"`
   e2e-classify-*  a MiniLM sequence classifier (seeded random 2-label head): bertkit's classify
                   pipeline vs transformers' text-classification pipeline (which runs in the
                   input's order) vs bertkit's pipeline on its --optimize ONNX export
@@ -29,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from measure import matmul_peak, minilm_dir, texts_for
+from precision_rivals import openvino_embed, ort_int8_embed
 
 
 @dataclass
@@ -224,7 +227,16 @@ def measure_deploy_row(row: DeployRow, rounds: int, quick: bool, work: Path) -> 
                 "embed", minilm_dir(), row.batch_size, work, True
             ),
         }
+        raw_onnx = export_ort_minilm(work).with_name("raw.onnx")
+        systems["openvino"] = openvino_embed(row.batch_size, raw_onnx, f32=False)
+        systems["openvino-f32"] = openvino_embed(row.batch_size, raw_onnx, f32=True)
+        systems["onnxruntime-int8"] = ort_int8_embed(row.batch_size, raw_onnx)
         dtypes = {name: "float32" for name in systems}
+        # int8 and auto: shares of the fp32 peak (int8 has no float peak to compare with).
+        systems["bertkit-int8"] = bertkit_embed(row.batch_size, "int8")
+        systems["bertkit-auto"] = bertkit_embed(row.batch_size, "auto")
+        dtypes["bertkit-int8"] = "float32"
+        dtypes["bertkit-auto"] = systems["bertkit-auto"].info["precision"]
         if has_amx():
             systems["bertkit-bf16"] = bertkit_embed(row.batch_size, "bfloat16")
             dtypes["bertkit-bf16"] = "bfloat16"
