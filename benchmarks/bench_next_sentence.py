@@ -14,6 +14,18 @@
 3. transformers' BertForNextSentencePrediction on the same saved directory: the largest
    difference of P(B follows A) over the first 256 held-out pairs.
 Writes benchmarks/results/next-sentence-<device>.json.
+
+    nice -n 5 python benchmarks/bench_next_sentence.py --model RUN/model --data DATA_DIR
+
+scores a model that `bertkit pretrain` made with NSP instead (no pretraining here): its held-out
+pairs are the "eval" split of the data folder it was pretrained on (`--data`, from `bertkit
+prepare-pretraining`: pairs of the held-out documents, built by the code that built its training
+pairs), scored by the next-sentence pipeline twice: as text (no masks), and with the masks
+pretraining's own evaluation puts on them (epoch 0 of seed `--seed`, the run's), which must give
+the held-out nsp_acc of the run's metrics.jsonl (RUN/metrics.jsonl, its last "split": "eval"
+line). Without `--data`, pairs of WikiText-2 test built as in 2. (for a model pretrained on
+another corpus). The row, named `--label`, replaces the row of that name under "models" in the
+results file; the rest of the file stays.
 """
 
 import argparse
@@ -72,6 +84,115 @@ def held_out_pairs(
     return [rows[i] for i in order], [labels[i] for i in order]
 
 
+def prepared_held_out(data: Path, seed: int) -> tuple[list[Row], list[Row], list[int]]:
+    """The eval split of a prepared folder: (pairs as text, the same with pretraining's eval
+    masks, labels 0 = B follows A, 1 = random)."""
+    from bertkit.data.dataset import PretrainingData
+
+    split = PretrainingData(data, "eval", seed=seed)
+    if not len(split):
+        raise SystemExit(f"{data}: no held-out split (prepared with --eval-fraction 0?)")
+    plain, masked, labels = [], [], []
+    for index in range(len(split)):
+        tokens, num_a, is_random_next, _ = split.reader.get(index)
+        types = [0] * num_a + [1] * (len(tokens) - num_a)
+        plain.append(Row([int(t) for t in tokens], types))
+        masked_tokens, _, _, _ = split.example(index, epoch=0)  # evaluator(): epoch 0
+        masked.append(Row([int(t) for t in masked_tokens], types))
+        labels.append(int(is_random_next))
+    return plain, masked, labels
+
+
+def logged_eval(metrics: Path) -> dict | None:
+    """The last held-out evaluation a pretraining run logged."""
+    if not metrics.is_file():
+        return None
+    lines = [json.loads(line) for line in metrics.open() if line.strip()]
+    evals = [m for m in lines if m.get("split") == "eval"]
+    return evals[-1] if evals else None
+
+
+def accuracy_of(scores: np.ndarray, labels: list[int]) -> float:
+    return float(((scores > 0.5) == (np.asarray(labels) == 0)).mean())
+
+
+def parity(model_dir: Path, rows: list[Row], scores: np.ndarray) -> float:
+    """The largest difference of P(B follows A) to transformers' on the same directory."""
+    import transformers
+
+    reference = transformers.BertForNextSentencePrediction.from_pretrained(model_dir).eval()
+    diffs = []
+    for row, score in zip(rows, scores, strict=True):
+        with torch.no_grad():
+            logits = reference(
+                input_ids=torch.tensor([row.input_ids]),
+                token_type_ids=torch.tensor([row.token_type_ids]),
+            ).logits
+        diffs.append(abs(float(logits.softmax(-1)[0, 0]) - float(score)))
+    return float(max(diffs))
+
+
+def score_model(args) -> None:
+    """--model: a bertkit-pretrained NSP model on held-out pairs (see the module docstring)."""
+    from bertkit.pipelines import NextSentencePipeline
+    from bertkit.tokenizer import WordPieceTokenizer
+
+    load_at_start = os.getloadavg()
+    model_dir = args.model
+    pipe = NextSentencePipeline(model_dir, device="cpu")
+    row: dict = {"label": args.label or str(model_dir.name), "note": args.note}
+    if not any(Path(a).is_absolute() for a in sys.argv[1:]):  # no machine paths in the file
+        row["command"] = " ".join(["python benchmarks/bench_next_sentence.py", *sys.argv[1:]])
+    row["architecture"] = {
+        k: pipe.config.__dict__[k]
+        for k in ("num_hidden_layers", "hidden_size", "num_attention_heads", "vocab_size")
+    }
+    if args.data:
+        rows, masked, labels = prepared_held_out(args.data, args.seed)
+        row["held_out"] = f"eval split of the prepared folder {args.data.name}"
+    else:
+        tokenizer = WordPieceTokenizer.from_pretrained(model_dir)
+        wikitext = data_dir() / "wikitext-2-raw" / "wiki.test.raw"
+        rows, labels = held_out_pairs(
+            wikitext, tokenizer, args.pairs, args.seed, args.max_seq_length
+        )
+        masked = None
+        row["held_out"] = "pairs of WikiText-2 test built as pretraining builds them"
+    start = time.perf_counter()
+    scores = np.asarray(pipe.score_encodings(rows))
+    score_seconds = time.perf_counter() - start
+    gold_next = np.asarray(labels) == 0
+    row |= {
+        "pairs": len(rows),
+        "random_next_share": float(np.mean(labels)),
+        "accuracy": accuracy_of(scores, labels),
+        "majority_answer_accuracy": float(max(gold_next.mean(), 1 - gold_next.mean())),
+        "mean_score_real": float(scores[gold_next].mean()),
+        "mean_score_random": float(scores[~gold_next].mean()),
+        "score_seconds": round(score_seconds, 1),
+    }
+    if masked is not None:
+        masked_scores = np.asarray(pipe.score_encodings(masked))
+        row["accuracy_with_pretraining_eval_masks"] = accuracy_of(masked_scores, labels)
+    logged = logged_eval(args.metrics or model_dir.parent / "metrics.jsonl")
+    if logged:
+        row["pretrain_logged_eval"] = {
+            k: logged.get(k) for k in ("step", "nsp_acc", "nsp_loss", "mlm_acc")
+        }
+    row["transformers_parity"] = {
+        "pairs": min(256, len(rows)),
+        "max_abs_difference": parity(model_dir, rows[:256], scores[:256]),
+    }
+    row["load_average_at_start"] = load_at_start
+    row["conditions"] = conditions()
+    path = REPO / "benchmarks" / "results" / f"next-sentence-{device_key()}.json"
+    result = json.loads(path.read_text()) if path.is_file() else {}
+    others = [r for r in result.get("models", []) if r.get("label") != row["label"]]
+    result["models"] = [*others, row]
+    write_result(path, result)
+    print(json.dumps({k: v for k, v in row.items() if k != "conditions"}, indent=1))
+
+
 def bertkit(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "bertkit.cli.main", *args], check=True)
 
@@ -89,7 +210,15 @@ def main() -> None:
         action="store_true",
         help="freeze the encoder: fit the fresh NSP and MLM heads only (a third of the step cost)",
     )
+    parser.add_argument("--model", type=Path, help="score this NSP model; no pretraining")
+    parser.add_argument("--data", type=Path, help="with --model: its prepared data folder")
+    parser.add_argument("--metrics", type=Path, help="default: the model folder's ../metrics.jsonl")
+    parser.add_argument("--label", help="with --model: the row's name in the results file")
+    parser.add_argument("--note", help="with --model: how it was pretrained, for the row")
     args = parser.parse_args()
+    if args.model:
+        score_model(args)
+        return
 
     import transformers
 
@@ -162,8 +291,13 @@ def main() -> None:
         "load_average_at_start": load_at_start,
         "conditions": conditions(),
     }
-    write_result(REPO / "benchmarks" / "results" / f"next-sentence-{device_key()}.json", result)
-    print(json.dumps({k: v for k, v in result.items() if k != "conditions"}, indent=1))
+    path = REPO / "benchmarks" / "results" / f"next-sentence-{device_key()}.json"
+    if path.is_file() and "models" in (earlier := json.loads(path.read_text())):
+        result["models"] = earlier["models"]  # the --model rows stay
+    write_result(path, result)
+    print(
+        json.dumps({k: v for k, v in result.items() if k not in ("conditions", "models")}, indent=1)
+    )
 
 
 if __name__ == "__main__":

@@ -7,12 +7,16 @@ tokens=True)` in batches of 32 against transformers' feature-extraction pipeline
 time (no padding in the reference). Word vectors (`words=True`, last four layers concatenated,
 the BERT paper's feature-based recipe): against transformers' hidden states averaged over each
 word's pieces as its fast tokenizer's `word_ids()` groups them. Reports the largest absolute
-differences and the token and word counts. Writes
+differences and the token and word counts, and the wall time of the token vectors of all the
+texts: bertkit in batches of 32 and one text at a time, transformers' pipeline one text at a time
+(its output then has no padding), taking turns in one run, with the load average. Writes
 benchmarks/results/token-vectors-<device>.json.
 """
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +39,24 @@ def main() -> None:
 
     model_dir = minilm_dir()
     texts = texts_for("sst2", args.texts)
+    load_at_start = os.getloadavg()
     pipe = EmbedPipeline(model_dir, device="cpu", batch_size=32)
-    ours = pipe(texts, tokens=True)
     reference = transformers.pipeline("feature-extraction", model=str(model_dir), device="cpu")
-    theirs = [np.asarray(reference(text))[0] for text in texts]
+    pipe(texts[:8], tokens=True)  # warm both up
+    reference(texts[0])
+    seconds = {"bertkit_batch_32": [], "bertkit_one_by_one": [], "transformers_one_by_one": []}
+    for _ in range(2):  # taking turns, twice
+        start = time.perf_counter()
+        ours = pipe(texts, tokens=True)
+        seconds["bertkit_batch_32"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for text in texts:
+            pipe(text, tokens=True)
+        seconds["bertkit_one_by_one"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs = [np.asarray(reference(text))[0] for text in texts]
+        seconds["transformers_one_by_one"].append(time.perf_counter() - start)
+    best = {name: round(min(times), 3) for name, times in seconds.items()}
     token_diff = max(float(np.abs(a.vectors - b).max()) for a, b in zip(ours, theirs, strict=True))
     same_tokens = all(len(a.tokens) == len(b) for a, b in zip(ours, theirs, strict=True))
 
@@ -67,6 +85,13 @@ def main() -> None:
             "same_token_counts": same_tokens,
         },
         "word_vectors_last4_concat": {"words": num_words, "max_abs_difference": word_diff},
+        "seconds_best_of_2": best,
+        "speedup_vs_transformers": {
+            "batch_32": round(best["transformers_one_by_one"] / best["bertkit_batch_32"], 2),
+            "one_by_one": round(best["transformers_one_by_one"] / best["bertkit_one_by_one"], 2),
+        },
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": os.getloadavg(),
         "conditions": conditions(),
     }
     write_result(REPO / "benchmarks" / "results" / f"token-vectors-{device_key()}.json", result)
