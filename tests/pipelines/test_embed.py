@@ -89,6 +89,20 @@ def test_embed_equals_transformers_mean_pooling_on_real_sentences(embed, minilm_
     assert cosine.min() >= 0.99999
 
 
+@pytest.mark.hf
+def test_a_model_sentence_transformers_saved_embeds_as_it_encodes(minilm_dir, data_dir, tmp_path):
+    """sentence-transformers (on transformers 5) saves tokenizer.json and no vocab.txt."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(minilm_dir), device="cpu")
+    model.save(str(tmp_path / "saved"))
+    lines = need_file(data_dir / "sst2" / "dev.tsv").read_text(encoding="utf-8").splitlines()
+    texts = [line.split("\t")[0] for line in lines[1:65]]
+    ours = EmbedPipeline(tmp_path / "saved", device="cpu", dtype="float32")(texts)
+    theirs = model.encode(texts, normalize_embeddings=True)
+    assert (ours * theirs).sum(-1).min() >= 0.99999
+
+
 def test_stsb_dev_spearman_equals_the_reference(minilm_dir, data_dir):
     from scipy.stats import spearmanr
 

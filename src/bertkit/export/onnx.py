@@ -33,7 +33,12 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_OPSET = 17
 # The tokenizer files of a model directory, which the exported one keeps.
-TOKENIZER_FILES = ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
+TOKENIZER_FILES = (
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "tokenizer.json",
+)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from bertkit.pipelines.embed import EmbedPipeline
 
 VERSION = "1"  # bump when the embedding code changes its numbers
-MODEL_FILES = ("config.json", "vocab.txt")
+MODEL_FILES = ("config.json", "vocab.txt")  # tokenizer.json too, in a folder without vocab.txt
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx")
 
 
@@ -32,7 +32,10 @@ def model_fingerprint(embed: EmbedPipeline) -> str:
     digest = hashlib.sha256(VERSION.encode())
     model_dir = Path(embed.model_dir)
     for path in sorted(model_dir.rglob("*")):  # an encoder in a sub-folder too
-        if path.is_file() and (path.name in MODEL_FILES or path.suffix in WEIGHT_SUFFIXES):
+        vocabulary = path.name == "tokenizer.json" and not (path.parent / "vocab.txt").exists()
+        if path.is_file() and (
+            path.name in MODEL_FILES or path.suffix in WEIGHT_SUFFIXES or vocabulary
+        ):
             digest.update(str(path.relative_to(model_dir)).encode())
             digest.update(_file_digest(path))
     digest.update(json.dumps(embedding_options(embed), sort_keys=True).encode())

@@ -25,8 +25,10 @@ from bertkit.tokenizer.parallel import MIN_TEXTS_PER_JOB, paused_gc, windows_par
 from bertkit.tokenizer.truncation import truncate
 from bertkit.tokenizer.vocab import (
     SPECIAL_TOKEN_KEYS,
+    TOKENIZER_JSON,
     VOCAB_FILE,
     read_settings,
+    read_tokenizer_json,
     read_vocab,
     write_tokenizer_files,
 )
@@ -95,19 +97,30 @@ class WordPieceTokenizer:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, **overrides) -> "WordPieceTokenizer":
-        """Load from a model directory (vocab.txt + optional JSON settings) or a vocab.txt file."""
+        """Load from a model directory (vocab.txt, or tokenizer.json where transformers 5 saved
+        only that, + optional JSON settings), a vocab.txt file or a tokenizer.json file."""
         path = Path(path)
         if path.is_dir():
             vocab_file, settings = path / VOCAB_FILE, read_settings(path)
-            if not vocab_file.exists():
-                raise BertkitError(f"{path}: no {VOCAB_FILE} in this directory")
+            if not vocab_file.exists() and (path / TOKENIZER_JSON).exists():
+                vocab_file = path / TOKENIZER_JSON
+            elif not vocab_file.exists():
+                raise BertkitError(
+                    f"{path}: no {VOCAB_FILE} (or {TOKENIZER_JSON}) in this directory"
+                )
         elif path.exists():
             vocab_file, settings = path, {}
         else:
             raise BertkitError(f"{path}: no such file or directory")
+        vocab: list[str] | dict[str, int]
+        if vocab_file.name == TOKENIZER_JSON:
+            vocab, from_json = read_tokenizer_json(vocab_file)
+            settings = from_json | settings  # tokenizer_config.json wins where both say something
+        else:
+            vocab = read_vocab(vocab_file)
         settings.update(overrides)
         try:
-            return cls(read_vocab(vocab_file), **settings)
+            return cls(vocab, **settings)
         except BertkitError as error:
             raise BertkitError(f"{vocab_file}: {error}") from None
 

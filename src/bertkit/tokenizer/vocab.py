@@ -1,8 +1,10 @@
 """The files of a tokenizer directory: vocab.txt, tokenizer_config.json, special_tokens_map.json.
 
 Formats as written by google-research/bert (vocab.txt: one token per line, id = line number - 1)
-and HF `BertTokenizer.save_pretrained` (the two JSON files). Writes go through `bertkit.files`
-(temporary name, then rename), so a crash never leaves half a file.
+and HF `BertTokenizer.save_pretrained` (the two JSON files). A directory that transformers 5 or
+sentence-transformers saved may hold tokenizer.json (the `tokenizers` format) instead of
+vocab.txt: its WordPiece vocabulary and BertNormalizer settings are read from there. Writes go
+through `bertkit.files` (temporary name, then rename), so a crash never leaves half a file.
 """
 
 import json
@@ -16,6 +18,7 @@ from bertkit.tokenizer.textfile import iter_lines, read_text
 logger = logging.getLogger(__name__)
 
 VOCAB_FILE = "vocab.txt"
+TOKENIZER_JSON = "tokenizer.json"  # read where vocab.txt is missing, never written
 CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_FILE = "special_tokens_map.json"
 # Settings read from tokenizer_config.json / special_tokens_map.json (others are ignored).
@@ -26,6 +29,35 @@ SETTING_KEYS = ("do_lower_case", "strip_accents", "tokenize_chinese_chars", "mod
 def read_vocab(path: Path) -> list[str]:
     """Read vocab.txt: token i is line i + 1. Blank lines are tokens too, as in HF."""
     return list(iter_lines(path))
+
+
+def read_tokenizer_json(path: Path) -> tuple[dict, dict]:
+    """({token: id}, settings) of a `tokenizers` tokenizer.json holding BERT's WordPiece model
+    and BertNormalizer; anything else is a BertkitError naming the file and the field."""
+    data = _read_json(path)
+    model = data.get("model")
+    kind = model.get("type") if isinstance(model, dict) else None
+    if not isinstance(model, dict) or kind != "WordPiece":
+        raise BertkitError(f"{path}: field model.type is {kind!r}, not WordPiece (BERT's)")
+    if model.get("continuing_subword_prefix", "##") != "##":
+        raise BertkitError(f"{path}: field model.continuing_subword_prefix must be '##'")
+    vocab = model.get("vocab")
+    if not isinstance(vocab, dict) or not vocab:
+        raise BertkitError(f"{path}: field model.vocab must be a non-empty object of token: id")
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in vocab.values()):
+        raise BertkitError(f"{path}: field model.vocab: every id must be an integer")
+    settings: dict = {"unk_token": str(model.get("unk_token", "[UNK]"))}
+    if isinstance(model.get("max_input_chars_per_word"), int):
+        settings["max_input_chars_per_word"] = model["max_input_chars_per_word"]
+    normalizer = data.get("normalizer")
+    if isinstance(normalizer, dict) and normalizer.get("type") == "BertNormalizer":
+        settings["do_lower_case"] = bool(normalizer.get("lowercase", True))
+        settings["strip_accents"] = normalizer.get("strip_accents")
+        settings["tokenize_chinese_chars"] = bool(normalizer.get("handle_chinese_chars", True))
+    elif normalizer is not None:
+        kind = normalizer.get("type") if isinstance(normalizer, dict) else normalizer
+        raise BertkitError(f"{path}: field normalizer is {kind!r}, not BertNormalizer (BERT's)")
+    return vocab, settings
 
 
 def _read_json(path: Path) -> dict:
