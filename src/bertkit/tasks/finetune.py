@@ -178,7 +178,8 @@ def _train_config(config: FinetuneConfig, batches: ShuffledBatches) -> TrainConf
         eval_every=max(1, steps_per_epoch // config.evals_per_epoch),
         save_every=getattr(config, "save_every", 0),  # a task config may ask for resume points
         seed=config.seed,
-        precision="fp32",
+        precision=config.precision,
+        time_limit_minutes=config.time_limit_minutes,
         device=config.device,
     )
 

@@ -18,6 +18,7 @@ from torch import nn
 
 from bertkit.errors import BertkitError
 from bertkit.tokenizer import WordPieceTokenizer
+from bertkit.train.config import PRECISIONS
 
 REQUIRED = {"required": True}  # a flag the command line must give (bertkit.cli.config_flags)
 
@@ -45,6 +46,9 @@ class FinetuneConfig:
     device: str = "auto"  # torch device: auto (cuda when available, else cpu), cpu, cuda:1
     log_every: int = 50  # optimizer steps between log lines
     unpad: bool = True  # run the encoder on real tokens only: same results, no work on padding
+    time_limit_minutes: float = 0.0  # stop after this long, lr decayed to 0 by then; 0: off
+    precision: str = "fp32"  # fp32, bf16 (autocast: matmuls in bf16, the rest fp32) or auto
+    # (bf16 on a GPU that supports it, fp32 elsewhere)
     resume: bool = False  # continue a stopped run from its newest checkpoint in out/train
 
     def __post_init__(self) -> None:
@@ -59,6 +63,10 @@ class FinetuneConfig:
             raise BertkitError(f"warmup_ratio must be below 1, got {self.warmup_ratio}")
         if self.max_train_examples < 0 or self.max_eval_examples < 0:
             raise BertkitError("max_train_examples and max_eval_examples must be >= 0")
+        if self.precision not in PRECISIONS:
+            raise BertkitError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.time_limit_minutes < 0:
+            raise BertkitError(f"time_limit_minutes must be >= 0, got {self.time_limit_minutes}")
 
     def task(self) -> "Task":
         """The fine-tuning task this config is for (each task's config says which)."""

@@ -130,6 +130,43 @@ def test_no_eval_file_keeps_the_last_model_and_evaluate_scores_it(tiny_model_dir
     assert set(result) >= {"recall@1", "recall@100", "mrr@10", "ndcg@10", "map@100"}
 
 
+def test_bf16_training_starts_from_the_fp32_loss(tiny_model_dir, tmp_path):
+    """--precision bf16 (autocast) is the same run in another precision: the first step's loss
+    (no update yet) agrees with fp32's to bf16 rounding, and every loss stays finite."""
+    pairs = write_pairs(tmp_path / "pairs.jsonl")
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        out = tmp_path / precision
+        config = EmbedConfig(
+            model=str(tiny_model_dir), train=str(pairs), out=str(out), precision=precision, **FAST
+        )
+        finetune(config)
+        losses[precision] = _losses(out)
+    assert len(losses["bf16"]) == len(losses["fp32"]) and all(np.isfinite(losses["bf16"]))
+    assert losses["bf16"][0] == pytest.approx(losses["fp32"][0], rel=0.02)
+    with pytest.raises(BertkitError, match="precision must be one of"):
+        EmbedConfig(precision="fp16")
+
+
+def test_a_time_limit_stops_the_run_early_and_keeps_its_model(tiny_model_dir, tmp_path):
+    pairs = write_pairs(tmp_path / "pairs.jsonl")
+    out = tmp_path / "out"
+    config = dict(FAST, log_every=1, epochs=50)  # far more steps than a few seconds allow
+    result = finetune(
+        EmbedConfig(
+            model=str(tiny_model_dir),
+            train=str(pairs),
+            out=str(out),
+            time_limit_minutes=0.05,
+            **config,
+        )
+    )
+    assert 0 < len(_losses(out)) < result["steps"]
+    assert (out / "modules.json").exists() and (out / "model.safetensors").exists()
+    with pytest.raises(BertkitError, match="time_limit_minutes"):
+        EmbedConfig(time_limit_minutes=-1)
+
+
 def test_bad_configs_stop_before_training(tiny_model_dir, tmp_path):
     pairs = write_pairs(tmp_path / "pairs.jsonl")
     scored = write_similarity_tsv(tmp_path / "sts.tsv")
