@@ -42,9 +42,10 @@ def squad_run(minilm_dir, data_dir, tmp_path_factory):
         for qa in p["qas"]
     ][:320]
     held_out = [
-        {"anchor": p["qas"][0]["question"], "positive": p["context"]}
+        {"anchor": qa["question"], "positive": p["context"]}
         for a in articles[TRAIN_ARTICLES:]
-        for p in a["paragraphs"][::2]  # one question from every other paragraph
+        for p in a["paragraphs"]
+        for qa in p["qas"]
     ]
     work = tmp_path_factory.mktemp("squad-embed")
     train_file = write_jsonl(work / "train.jsonl", train)
