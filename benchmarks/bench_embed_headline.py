@@ -28,26 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-TRAIN_ARTICLES = 38
 SETTINGS = ("k", "range", "margin", "batch_size", "lr", "epochs", "precision", "max_seq_length")
-
-
-def squad(path: Path) -> tuple[list[dict], list[dict], list[dict]]:
-    """(paragraphs {"id", "text"}, train and held-out questions {"question", "id", "text"})."""
-    paragraphs, train, held_out = [], [], []
-    articles = json.loads(path.read_text(encoding="utf-8"))["data"]
-    for number, article in enumerate(articles):
-        for p_number, paragraph in enumerate(article["paragraphs"]):
-            row = {"id": f"{article['title']}/{p_number}", "text": paragraph["context"]}
-            paragraphs.append({**row, "train": number < TRAIN_ARTICLES})
-            side = train if number < TRAIN_ARTICLES else held_out
-            side += [{"question": qa["question"], **row} for qa in paragraph["qas"]]
-    return paragraphs, train, held_out
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    return path
 
 
 def scores(index: Path, held_out: list[dict], modes: tuple[str, ...]) -> dict:
@@ -90,6 +71,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
+    from bench_rerank import squad, write_jsonl
     from measure import conditions, device_key, minilm_dir, write_result
 
     from bertkit.index import build_index
@@ -105,13 +87,9 @@ def main() -> None:
     paragraphs, train, held_out = squad(args.squad)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        everything = write_jsonl(
-            work / "all.jsonl", [{"id": p["id"], "text": p["text"]} for p in paragraphs]
-        )
-        train_only = write_jsonl(
-            work / "train.jsonl",
-            [{"id": p["id"], "text": p["text"]} for p in paragraphs if p["train"]],
-        )
+        everything = write_jsonl(work / "all.jsonl", paragraphs)
+        asked = {r["id"] for r in train}  # every SQuAD paragraph has questions
+        train_only = write_jsonl(work / "train.jsonl", [p for p in paragraphs if p["id"] in asked])
         base = minilm_dir()
         build_index(
             base, [train_only], work / "train-index", use_bm25=True, device="cpu", dtype="float32"
