@@ -17,7 +17,8 @@ the CLI runs; it writes the exact vectors as a memory-mapped .npy for re-ranking
 time (and CPU time), the IVF-PQ index's memory once loaded (RSS growth; the re-rank vectors are a
 memory map the page cache holds, reported apart as their file size), recall@10 against exact
 search, with and without re-ranking, and one-query latency p50/p99 at 1 and 2 threads for several
-nprobe values. At the smallest scale the flat index is built the same way and timed beside it.
+nprobe values and --rerank-depths. At the smallest scale the flat index is built the same way
+and timed beside it.
 
 The work files (shards, indexes; 15 GB of float32 per 10^7 vectors, twice) are deleted after each
 scale unless --keep. Writes benchmarks/results/ivfpq-scale-cpu.json with the command, the machine,
@@ -157,7 +158,7 @@ def latencies_ms(search, queries: np.ndarray) -> np.ndarray:
     return 1e3 * np.array(times)
 
 
-def measure(index_dir: Path, queries, exact, nprobes, threads_list) -> dict:
+def measure(index_dir: Path, queries, exact, nprobes, threads_list, depths=()) -> dict:
     """Load the built index as a searcher does and query it."""
     faiss = import_faiss()
     manifest = read_index_manifest(index_dir)
@@ -191,8 +192,8 @@ def measure(index_dir: Path, queries, exact, nprobes, threads_list) -> dict:
                 "p99_ms": float(np.percentile(times, 99)),
             }
         return result
-    for nprobe in nprobes:
-        spec.nprobe = nprobe
+    for nprobe, depth in ((n, d) for n in nprobes for d in depths or [spec.rerank_depth]):
+        spec.nprobe, spec.rerank_depth = nprobe, depth
         row: dict = {"nprobe": nprobe, "rerank_depth": spec.rerank_depth}
         faiss.omp_set_num_threads(2)
         codes_only = search_vectors(index, kind, spec, queries, 10, set())[1]
@@ -233,6 +234,9 @@ def main() -> None:
     parser.add_argument("--nlist", default="1024,2048", help="IVF lists, one per scale")
     parser.add_argument("--pq-m", type=int, default=48)
     parser.add_argument("--nprobe", default="16,32,64", help="nprobe values searched")
+    parser.add_argument(
+        "--rerank-depths", default="", help="re-rank depths searched (default: the index's, 200)"
+    )
     parser.add_argument("--flat-max", type=int, default=1_000_000, help="flat index up to this N")
     parser.add_argument("--keep", action="store_true", help="keep the work files")
     parser.add_argument(
@@ -259,6 +263,7 @@ def main() -> None:
     scales = [int(s) for s in args.scales.split(",")]
     nlists = [int(s) for s in args.nlist.split(",")]
     nprobes = [int(s) for s in args.nprobe.split(",")]
+    depths = [int(s) for s in args.rerank_depths.split(",") if s]
     result = {
         "command": "python " + " ".join(sys.argv),
         "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "load_average_start": load_start},
@@ -291,7 +296,7 @@ def main() -> None:
         spec = VectorSpec(kind="ivfpq", nlist=nlist, pq_m=args.pq_m)
         row["ivfpq"] = build(root / "embeddings", root / "ivfpq", spec)
         print(f"{count}: ivfpq built {row['ivfpq']}", flush=True)
-        row["ivfpq"] |= measure(root / "ivfpq", queries, exact, nprobes, (1, 2))
+        row["ivfpq"] |= measure(root / "ivfpq", queries, exact, nprobes, (1, 2), depths)
         shutil.rmtree(root / "ivfpq")
         if count <= args.flat_max:
             row["flat"] = build(root / "embeddings", root / "flat", VectorSpec(kind="flat"))

@@ -11,12 +11,14 @@ same passages from one text file.
 1. Equality: every Ray run's ids equal the input order's ids, and its vectors the
    single-process vectors (min cosine, max absolute difference).
 2. Overhead: the whole command's wall time (start-up, model load and for Ray the local cluster
-   included), taking turns in one run: plain with 1 torch thread, Ray with 1 actor x 1 CPU,
-   2 actors x 1 CPU, 1 actor x 2 CPUs; --rounds rounds, every other one in reverse order, median
-   per system. The ratio to plain is the overhead. Each system also runs once on the first 8
-   passages (its fixed cost: start-up, model load, for Ray the local cluster), so that the
-   steady throughput, (N - 8) / (wall - fixed), and the projection to 20,000 passages, fixed +
-   20,000 / steady, can be given when N is smaller than 20,000 (a loaded shared machine).
+   included), taking turns in one run: by default plain with 1 torch thread, Ray with 1 actor x
+   1 CPU, 2 actors x 1 CPU, 1 actor x 2 CPUs (--systems picks; plain_2_threads is the single-
+   process pipeline on 2 threads, the peer of 1 actor x 2 CPUs); --rounds rounds, every other
+   one in reverse order, median per system. The ratio to plain is the overhead. Each system also
+   runs once on the first 8 passages (its fixed cost: start-up, model load, for Ray the local
+   cluster), so that the steady throughput, (N - 8) / (wall - fixed), and the projection to
+   20,000 passages, fixed + 20,000 / steady, can be given when N is smaller than 20,000 (a
+   loaded shared machine).
 3. Resume: a 1-actor run is killed (SIGKILL to the driver) once --kill-after shards are in its
    manifest, then rerun: the shards kept from before (not recomputed: their files untouched) are
    counted, and the final output is compared with the uninterrupted 1-actor run.
@@ -46,8 +48,9 @@ from bertkit.pipelines.embedding_shards import read_manifest, read_shard
 REPO = Path(__file__).resolve().parents[1]
 TINY = 8  # passages of the run that measures each system's fixed cost
 BERTKIT = str(Path(sys.executable).parent / "bertkit")
-SYSTEMS = {  # name -> (actors, cpus per actor); None: the single-process pipeline
-    "plain_1_thread": None,
+SYSTEMS = {  # name -> (actors, cpus per actor); an int: the single-process pipeline's threads
+    "plain_1_thread": 1,
+    "plain_2_threads": 2,
     "ray_1_actor_x_1_cpu": (1, 1),
     "ray_2_actors_x_1_cpu": (2, 1),
     "ray_1_actor_x_2_cpus": (1, 2),
@@ -120,13 +123,13 @@ def ray_command(model: str, inputs: Path, out: Path, actors: int, cpus: int) -> 
 def run_system(name: str, model: str, plain_input: Path, inputs: Path, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ)
-    if SYSTEMS[name] is None:
-        env["OMP_NUM_THREADS"] = "1"
+    if isinstance(SYSTEMS[name], int):
+        env["OMP_NUM_THREADS"] = str(SYSTEMS[name])
         command = [BERTKIT, "embed", "--model", model, "--input", str(plain_input)]
         command += ["--output", str(out) + ".npy", "--batch-size", "32", "--device", "cpu"]
     else:
         env.pop("OMP_NUM_THREADS", None)
-        command = ray_command(model, inputs, out, *SYSTEMS[name])
+        command = ray_command(model, inputs, out, *SYSTEMS[name])  # type: ignore[misc]
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -224,7 +227,14 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=20_000)
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--kill-after", type=int, default=3, help="shards committed, then kill")
+    parser.add_argument(
+        "--kill-after", type=int, default=3, help="shards committed, then kill (0: no kill run)"
+    )
+    parser.add_argument(
+        "--systems",
+        default="plain_1_thread,ray_1_actor_x_1_cpu,ray_2_actors_x_1_cpu,ray_1_actor_x_2_cpus",
+        help=f"which of {', '.join(SYSTEMS)}, the first a plain one (the reference)",
+    )
     parser.add_argument("--model", help="model directory (default: all-MiniLM-L6-v2)")
     parser.add_argument("--work", type=Path, default=REPO / "runs" / "bench_ray")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/ray-cpu.json")
@@ -243,33 +253,40 @@ def main() -> None:
     texts = passages(data, args.passages)
     plain_input, expected_ids = write_inputs(texts, args.files, args.work / "inputs")
     tiny_plain, _ = write_inputs(texts[:TINY], 1, args.work / "tiny" / "inputs")
-    seconds: dict[str, list[float]] = {name: [] for name in SYSTEMS}
+    systems = args.systems.split(",")
+    if any(s not in SYSTEMS for s in systems) or not isinstance(SYSTEMS[systems[0]], int):
+        raise SystemExit(f"--systems: names of {list(SYSTEMS)}, a plain one first")
+    seconds: dict[str, list[float]] = {name: [] for name in systems}
     fixed: dict[str, float] = {}
     equality = {}
     for number in range(args.rounds):
-        order = list(SYSTEMS) if number % 2 == 0 else list(reversed(SYSTEMS))
+        order = systems if number % 2 == 0 else systems[::-1]
         for name in order:
             if number == 0:  # the fixed cost: start-up, model load (and Ray) on TINY passages
                 out = args.work / "tiny" / "out" / name
                 fixed[name] = run_system(name, model, tiny_plain, tiny_plain.parent / "inputs", out)
             out = args.work / "out" / f"{name}-{number}"
             seconds[name].append(run_system(name, model, plain_input, args.work / "inputs", out))
-    reference = np.load(args.work / "out" / "plain_1_thread-0.npy")
-    for name in SYSTEMS:
-        if SYSTEMS[name] is not None:
+    plain_name = systems[0]
+    reference = np.load(args.work / "out" / f"{plain_name}-0.npy")
+    for name in systems:
+        if not isinstance(SYSTEMS[name], int):
             equality[name] = compare(args.work / "out" / f"{name}-0", expected_ids, reference)
     medians = {name: float(np.median(times)) for name, times in seconds.items()}
-    plain = medians["plain_1_thread"]
-    steady = {n: (len(texts) - TINY) / (medians[n] - fixed[n]) for n in SYSTEMS}
-    resume = kill_and_resume(
-        model, args.work / "inputs", args.work / "out" / "killed", args.kill_after
-    )
-    uninterrupted = read_output(args.work / "out" / "ray_1_actor_x_1_cpu-0")
-    resumed = read_output(args.work / "out" / "killed")
-    resume["final_ids_equal_uninterrupted"] = resumed[0] == uninterrupted[0]
-    if resumed[0] == uninterrupted[0]:
-        resume["final_max_abs_difference"] = float(np.abs(resumed[1] - uninterrupted[1]).max())
-        resume["final_min_cosine"] = float(cosine(resumed[1], uninterrupted[1]).min())
+    plain = medians[plain_name]
+    steady = {n: (len(texts) - TINY) / (medians[n] - fixed[n]) for n in systems}
+    resume = {}
+    if args.kill_after:
+        resume = kill_and_resume(
+            model, args.work / "inputs", args.work / "out" / "killed", args.kill_after
+        )
+        uninterrupted = read_output(args.work / "out" / "ray_1_actor_x_1_cpu-0")
+        resumed = read_output(args.work / "out" / "killed")
+        resume["final_ids_equal_uninterrupted"] = resumed[0] == uninterrupted[0]
+        if resumed[0] == uninterrupted[0]:
+            difference = np.abs(resumed[1] - uninterrupted[1]).max()
+            resume["final_max_abs_difference"] = float(difference)
+            resume["final_min_cosine"] = float(cosine(resumed[1], uninterrupted[1]).min())
     result = {
         "command": "python " + " ".join(sys.argv),
         "machine": {
@@ -289,16 +306,18 @@ def main() -> None:
         "equality_with_plain": equality,
         "wall_s": seconds,
         "median_wall_s": medians,
-        "ratio_to_plain": {name: medians[name] / plain for name in SYSTEMS},
-        "passages_per_s": {name: len(texts) / medians[name] for name in SYSTEMS},
+        "ratio_to_plain": {name: medians[name] / plain for name in systems},
+        "passages_per_s": {name: len(texts) / medians[name] for name in systems},
         "fixed_cost_s": fixed | {"passages": TINY},
         "steady_passages_per_s": steady,
-        "steady_ratio_to_plain": {n: steady["plain_1_thread"] / steady[n] for n in SYSTEMS},
-        "projected_20000_passages_s": {n: fixed[n] + 20_000 / steady[n] for n in SYSTEMS},
-        "two_actors_x_1_cpu_over_1_actor_x_2_cpus": medians["ray_2_actors_x_1_cpu"]
-        / medians["ray_1_actor_x_2_cpus"],
+        "steady_ratio_to_plain": {n: steady[plain_name] / steady[n] for n in systems},
+        "projected_20000_passages_s": {n: fixed[n] + 20_000 / steady[n] for n in systems},
         "kill_and_resume": resume,
     }
+    if {"ray_2_actors_x_1_cpu", "ray_1_actor_x_2_cpus"} <= set(systems):
+        result["two_actors_x_1_cpu_over_1_actor_x_2_cpus"] = (
+            medians["ray_2_actors_x_1_cpu"] / medians["ray_1_actor_x_2_cpus"]
+        )
     write_json(args.out, result)
     print(json.dumps(result, indent=1))
 

@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--head-lr", type=float, default=0.0, help="classifier + pooler (0: lr)")
     parser.add_argument("--max-seq-length", type=int, default=256)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -125,6 +126,10 @@ def main() -> None:
         "outside the sample, mined alike and ranked during training (0 = none)",
     )
     parser.add_argument("--evals", type=int, default=4, help="dev rankings during training")
+    parser.add_argument(
+        "--time-limit-minutes", type=float, default=0.0, help="training budget (0: the epochs)"
+    )
+    parser.add_argument("--precision", default="fp32", help="fp32, bf16 or auto")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/rerank-cpu.json")
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -174,9 +179,10 @@ def main() -> None:
     t = time.perf_counter()
     config = RerankConfig(
         model=str(minilm_dir()), train=str(args.work / "mined.jsonl"), out=str(reranker),
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr,
         max_seq_length=args.max_seq_length, seed=args.seed, device="cpu", log_every=10,
-        eval=dev, evals_per_epoch=args.evals,
+        eval=dev, evals_per_epoch=args.evals, time_limit_minutes=args.time_limit_minutes,
+        precision=args.precision,
     )  # fmt: skip
     trained = finetune(config)
     train_seconds = time.perf_counter() - t
@@ -224,7 +230,8 @@ def main() -> None:
         "mining": mining,
         "training": {
             "groups": trained["train_examples"],
-            "steps": trained["steps"],
+            "steps_planned": trained["steps"],
+            "steps_done": _steps_done(reranker),
             "seconds": round(train_seconds, 1),
             "loss_first_last": _first_last_loss(reranker),
             "dev_curve": _dev_curve(reranker),
@@ -245,6 +252,11 @@ def _first_last_loss(reranker: Path) -> list[float]:
     lines = (reranker / "train" / "metrics.jsonl").read_text().splitlines()
     losses = [r["loss"] for r in map(json.loads, lines) if r.get("split") == "train"]
     return [round(losses[0], 4), round(losses[-1], 4)] if losses else []
+
+
+def _steps_done(reranker: Path) -> int:
+    lines = (reranker / "train" / "metrics.jsonl").read_text().splitlines()
+    return max((r["step"] for r in map(json.loads, lines)), default=0)
 
 
 def _dev_curve(reranker: Path) -> list[dict]:

@@ -62,3 +62,30 @@ def test_the_time_limited_schedule_reaches_0_when_the_time_is_spent():
     assert time_limited_schedule(50, 10, 100, time_used=0.0) == linear_schedule(50, 10, 100)
     assert time_limited_schedule(50, 10, 100, time_used=0.9) == pytest.approx(0.1)
     assert time_limited_schedule(5, 10, 100, time_used=1.2) == 0.0
+
+
+def test_head_lr_gives_the_cross_encoder_head_its_own_rate_under_the_schedule():
+    from bertkit.tasks.rerank.model import CrossEncoder
+    from bertkit.train.optim import build_scheduler
+
+    torch.manual_seed(0)
+    model = CrossEncoder(BertForSequenceClassification(tiny_config(num_labels=1)))
+    head = {id(p) for p in model.head_parameters()}
+    names = {n for n, p in model.named_parameters() if id(p) in head}
+    assert names == {
+        "classifier.classifier.weight",
+        "classifier.classifier.bias",
+        "classifier.bert.pooler.dense.weight",
+        "classifier.bert.pooler.dense.bias",
+    }
+    config = TrainConfig(out_dir="unused", lr=1e-4, head_lr=1e-3, max_steps=10, warmup_steps=0)
+    optimizer = build_optimizer(model, config)
+    rates = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    assert len(rates) == sum(1 for _ in model.parameters())
+    assert all(rates[i] == (1e-3 if i in head else 1e-4) for i in rates)
+    scheduler = build_scheduler(optimizer, config)
+    optimizer.step()
+    scheduler.step()  # both decay by the same factor: 9/10 after one of ten steps
+    assert sorted({round(g["lr"], 12) for g in optimizer.param_groups}) == [9e-5, 9e-4]
+    plain = build_optimizer(model, TrainConfig(out_dir="unused", lr=1e-4))
+    assert len(plain.param_groups) == 2  # without head_lr: BERT's two groups

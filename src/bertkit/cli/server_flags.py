@@ -62,8 +62,15 @@ def run_server_from_flags(
     if index:
         from bertkit.index import IndexSearcher
         from bertkit.index.http import add_search_route
+        from bertkit.index.searcher import pick_query_model
 
-        add_search_route(app, IndexSearcher(index, device=config.device, dtype=config.dtype))
+        name, query_model = pick_query_model(index, {n: m.path for n, m in models.items()})
+        searcher = IndexSearcher(
+            index, model_dir=query_model, device=config.device, dtype=config.dtype
+        )
+        _ = searcher.embed  # loaded and checked now, not at the first query
+        print(f"search: {index}, queries embedded by {name} ({query_model})", file=sys.stderr)
+        add_search_route(app, searcher)
     if ui:
         from bertkit.explore import add_page
 

@@ -21,6 +21,7 @@ from bertkit.index.store import read_manifest, read_passages, read_removed
 from bertkit.index.vectors import VectorSpec, load_index, search_vectors
 from bertkit.pipelines.classify import Label
 from bertkit.pipelines.embed import unit
+from bertkit.pipelines.fingerprint import directory_fingerprint
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -179,3 +180,23 @@ class IndexSearcher:
     def _hit(self, key: int, score: float) -> SearchHit:
         passage = self.passages[key]
         return SearchHit(passage.id, float(score), passage.text, passage.metadata)
+
+
+def pick_query_model(directory: str | Path, served: dict[str, Path]) -> tuple[str, Path]:
+    """(name, directory) of the model that embeds a served index's queries: a served model that
+    is the index's model (same fingerprint), else the model directory the index recorded, named
+    "recorded"; a one-line BertkitError when it is neither (a moved index on another machine)."""
+    manifest = read_manifest(Path(directory))
+    expected = manifest.model["fingerprint"]
+    for name, path in served.items():
+        if Path(path).is_dir() and directory_fingerprint(path, manifest.model) == expected:
+            return name, Path(path)
+    recorded = Path(manifest.model["path"])
+    if recorded.is_dir() and directory_fingerprint(recorded, manifest.model) == expected:
+        return "recorded", recorded
+    state = "has changed since" if recorded.is_dir() else "is not on this machine"
+    raise BertkitError(
+        f"{directory}: its queries need the model it was built with, {recorded} (fingerprint "
+        f"{expected[:12]}), which {state}, and no served --model is that model "
+        f"({', '.join(served) or 'none'}); serve it as well: --model NAME=DIR"
+    )

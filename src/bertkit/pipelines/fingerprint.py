@@ -29,8 +29,14 @@ def embedding_options(embed: EmbedPipeline) -> dict:
 
 def model_fingerprint(embed: EmbedPipeline) -> str:
     """A hex digest of the model directory's content and the embedding options of `embed`."""
+    return directory_fingerprint(embed.model_dir, embedding_options(embed))
+
+
+def directory_fingerprint(model_dir: str | Path, options: dict) -> str:
+    """The fingerprint of the model in `model_dir` with embedding `options` (the keys of
+    `embedding_options`), computed from the files without loading the model."""
     digest = hashlib.sha256(VERSION.encode())
-    model_dir = Path(embed.model_dir)
+    model_dir = Path(model_dir)
     for path in sorted(model_dir.rglob("*")):  # an encoder in a sub-folder too
         vocabulary = path.name == "tokenizer.json" and not (path.parent / "vocab.txt").exists()
         if path.is_file() and (
@@ -38,7 +44,8 @@ def model_fingerprint(embed: EmbedPipeline) -> str:
         ):
             digest.update(str(path.relative_to(model_dir)).encode())
             digest.update(_file_digest(path))
-    digest.update(json.dumps(embedding_options(embed), sort_keys=True).encode())
+    wanted = {k: options[k] for k in ("pooling", "layer", "max_length", "dimension")}
+    digest.update(json.dumps(wanted | {"normalize": True}, sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -28,6 +28,7 @@ from bertkit.tasks.task import FinetuneConfig, Split, Task
 from bertkit.tokenizer import WordPieceTokenizer
 from bertkit.train.config import TrainConfig
 from bertkit.train.device import resolve_device
+from bertkit.train.dist import dist_info, shutdown_distributed
 from bertkit.train.loop import train
 from bertkit.train.metrics import METRICS_FILE
 from bertkit.train.rng import seed_everything
@@ -82,8 +83,11 @@ def finetune(config: FinetuneConfig) -> dict:
         "evaluations": keeper.evaluations,
         "wall_seconds": time.perf_counter() - started,
     }
+    shutdown_distributed()  # torchrun's processes are done with each other
     if run.is_preempted:  # keep the checkpoint; eval.json stays the best model's so far
         return {**result, "stopped": run.stopped, "step": run.step}
+    if not dist_info().is_main:  # rank 0 writes
+        return result
     # The loop's resume checkpoint (weights + optimizer) is not needed once the run is done.
     shutil.rmtree(Path(config.out) / "train" / "checkpoints", ignore_errors=True)
     result["warnings"] = diagnose(result, Path(config.out) / "train" / METRICS_FILE, config.lr)
@@ -120,6 +124,8 @@ class KeepBest:
         return flat
 
     def _save(self, model: nn.Module, metrics: dict, why: str) -> None:
+        if not dist_info().is_main:  # every process scores, rank 0 writes
+            return
         out = Path(self.task.config.out)
         cast(PreTrainedBert, model).save_pretrained(out)
         self.tokenizer.save_pretrained(out)
@@ -152,13 +158,16 @@ def _report_skipped(path: str, split: Split) -> None:
 
 def _shuffled_batches(task: Task, split: Split, pad_id: int) -> ShuffledBatches:
     """Batches of `config.batch_size` training inputs (all of them if fewer), reshuffled every
-    epoch; a last incomplete batch is dropped."""
-    features = split.features
+    epoch; a last incomplete batch is dropped. Under torchrun each of the W processes takes
+    `batch_size` inputs of a global batch of W x batch_size."""
+    features, info = split.features, dist_info()
     return ShuffledBatches(
         len(features),
-        min(task.config.batch_size, len(features)),
+        max(1, min(task.config.batch_size, len(features) // info.world_size)),
         lambda indices, epoch: task.collate([features[i] for i in indices], pad_id),
         seed=task.config.seed,
+        rank=info.rank,
+        world_size=info.world_size,
     )
 
 
@@ -171,6 +180,7 @@ def _train_config(config: FinetuneConfig, batches: ShuffledBatches) -> TrainConf
         max_steps=steps,
         batch_size=batches.batch_size,
         lr=config.lr,
+        head_lr=config.head_lr,
         weight_decay=config.weight_decay,
         warmup_ratio=config.warmup_ratio,
         max_grad_norm=config.max_grad_norm,

@@ -33,6 +33,7 @@ class FinetuneConfig:
     epochs: float = 3.0  # passes over the training set (fractions allowed)
     batch_size: int = 32  # examples (QA: windows) per optimizer step
     lr: float = 5e-5  # peak learning rate of AdamW
+    head_lr: float = 0.0  # peak rate of a fresh task head (rerank: classifier and pooler); 0: lr
     warmup_ratio: float = 0.1  # fraction of the steps spent warming the learning rate up
     weight_decay: float = 0.01  # AdamW decay on weights (not biases or LayerNorm)
     max_grad_norm: float = 1.0  # gradient clipping norm; 0 turns it off

@@ -20,6 +20,7 @@ class TrainConfig:
     batch_size: int = 32  # sequences per micro-batch per process
     grad_accum_steps: int = 1  # micro-batches per optimizer step
     lr: float = 1e-4  # peak learning rate
+    head_lr: float = 0.0  # peak rate of the model's `head_parameters()` (a fresh head); 0: lr
     weight_decay: float = 0.01  # AdamW decay; never applied to biases and LayerNorm weights
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
@@ -55,6 +56,8 @@ class TrainConfig:
                 raise BertkitError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.lr > 0:
             raise BertkitError(f"lr must be positive, got {self.lr}")
+        if self.head_lr < 0:
+            raise BertkitError(f"head_lr must be >= 0, got {self.head_lr}")
         if self.warmup_steps is not None and self.warmup_steps < 0:
             raise BertkitError(f"warmup_steps must be >= 0, got {self.warmup_steps}")
         if not 0 <= self.warmup_ratio <= 1:

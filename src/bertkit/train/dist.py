@@ -7,6 +7,7 @@ Under `torchrun` (WORLD_SIZE > 1) the process group uses NCCL on GPUs and Gloo o
 import logging
 import os
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.distributed as torch_dist
@@ -83,3 +84,34 @@ def shutdown_distributed() -> None:
     if is_distributed():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
+
+
+class _GatherWithGrad(torch.autograd.Function):
+    """all_gather whose backward hands each process the gradient of its own slice, summed over
+    the processes (every process's loss may depend on every slice). Gloo has no
+    reduce_scatter, so the backward all-reduces the whole gradient and keeps the slice."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        ctx.rank, ctx.rows = torch_dist.get_rank(), tensor.size(0)
+        parts = [torch.empty_like(tensor) for _ in range(torch_dist.get_world_size())]
+        torch_dist.all_gather(parts, tensor.contiguous())
+        return torch.cat(parts)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor) -> torch.Tensor:
+        grad = grads[0].contiguous()
+        torch_dist.all_reduce(grad)
+        return grad[ctx.rank * ctx.rows : (ctx.rank + 1) * ctx.rows]
+
+
+def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
+    """Every process's rows of `tensor` (the same number on each), in rank order, with gradients
+    flowing back to each process's own rows; the tensor itself outside torchrun."""
+    if not is_distributed():
+        return tensor
+    if tensor.requires_grad:
+        return cast(torch.Tensor, _GatherWithGrad.apply(tensor))
+    parts = [torch.empty_like(tensor) for _ in range(torch_dist.get_world_size())]
+    torch_dist.all_gather(parts, tensor.contiguous())
+    return torch.cat(parts)

@@ -14,16 +14,29 @@ from torch import nn
 from bertkit.train.config import TrainConfig
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Two groups: matrices and embeddings decay; biases and LayerNorm weights (all 1-D) do not."""
-    decay, no_decay = [], []
+def param_groups(model: nn.Module, weight_decay: float, head_lr: float = 0.0) -> list[dict]:
+    """Two groups: matrices and embeddings decay; biases and LayerNorm weights (all 1-D) do not.
+    With `head_lr`, the parameters the model names in `head_parameters()` (a fresh task head)
+    form two more groups at that peak rate (the schedule scales every group alike)."""
+    head = {id(p) for p in getattr(model, "head_parameters", list)()} if head_lr else set()
+    groups: dict[tuple[bool, bool], list[nn.Parameter]] = {
+        (False, True): [],
+        (False, False): [],
+        (True, True): [],
+        (True, False): [],
+    }  # (is a head parameter, decays): decaying matrices first, the encoder's groups always
     for param in model.parameters():  # parameters() yields a tied matrix once
         if param.requires_grad:
-            (decay if param.ndim >= 2 else no_decay).append(param)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
+            groups[(id(param) in head, param.ndim >= 2)].append(param)
+    result = []
+    for (is_head, decays), params in groups.items():
+        if is_head and not params:
+            continue
+        group: dict = {"params": params, "weight_decay": weight_decay if decays else 0.0}
+        if is_head:
+            group["lr"] = head_lr
+        result.append(group)
+    return result
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
@@ -32,7 +45,7 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     device."""
     devices = {param.device.type for param in model.parameters()}
     return torch.optim.AdamW(
-        param_groups(model, config.weight_decay),
+        param_groups(model, config.weight_decay, config.head_lr),
         lr=config.lr,
         betas=(config.adam_beta1, config.adam_beta2),
         eps=config.adam_eps,

@@ -1,9 +1,11 @@
 """NO_DUPLICATES batches: never two copies of one text in a batch, every row once per epoch."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bertkit.errors import BertkitError
 from bertkit.tasks.embed.sampler import NoDuplicatesBatches, no_duplicate_batches
 
 rows_strategy = st.lists(
@@ -36,3 +38,23 @@ def test_batches_are_full_when_the_texts_allow_and_resume_where_they_stopped():
     resumed = NoDuplicatesBatches(rows, 32, make, seed=7)
     resumed.load_state_dict({"position": 5})
     assert next(iter(resumed)) == first[5]
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=rows_strategy, batch_size=st.integers(1, 5), seed=st.integers(0, 3))
+def test_two_processes_split_each_global_batch_evenly_and_without_overlap(rows, batch_size, seed):
+    """Under torchrun the W = 2 processes take equal, disjoint halves of the NO_DUPLICATES batch
+    one process would make of 2 x batch_size rows, cut to an even size."""
+    make = lambda indices, epoch: (epoch, indices.tolist())  # noqa: E731
+    single = NoDuplicatesBatches(rows, 2 * batch_size, make, seed)
+    expected = [single.indices(n)[1].tolist() for n in range(single.batches_per_epoch)]
+    expected = [b[: len(b) // 2 * 2] for b in expected if len(b) >= 2]
+    if not expected:  # no batch of two rows: the processes have nothing to share
+        with pytest.raises(BertkitError, match="no rows"):
+            NoDuplicatesBatches(rows, batch_size, make, seed, 0, 2)
+        return
+    streams = [iter(NoDuplicatesBatches(rows, batch_size, make, seed, r, 2)) for r in (0, 1)]
+    for batch in expected:
+        (e0, first), (e1, second) = next(streams[0]), next(streams[1])
+        assert e0 == e1 == 0 and len(first) == len(second) == len(batch) // 2
+        assert sorted(first + second) == sorted(batch)

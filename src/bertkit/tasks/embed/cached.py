@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from bertkit.tasks.embed.model import SentenceEncoder, split_roles
+from bertkit.tasks.embed.model import SentenceEncoder
 from bertkit.train.dist import dist_info
 
 
@@ -46,9 +46,10 @@ class CachedStep:
                 cached.append(model(chunk_ids, chunk_mask, compute_loss=False).embeddings)
         embeddings = torch.cat(cached).requires_grad_()
         num_rows = ids.size(0) // encoder.num_roles
-        loss = encoder.loss(split_roles(embeddings, encoder.num_roles), batch.get("scores"))
+        loss = encoder.compute_loss(embeddings, batch.get("scores"))  # all processes' rows
         # The loop's contract: this micro-batch's share of the step's mean loss; DDP averages
-        # gradients over processes, so each process scales its part up by the world size.
+        # gradients over processes, so each process scales its part up by the world size (the
+        # gathered rows' gradients come back summed over processes: see dist.gather_rows).
         loss = loss * num_rows / max(totals["units"], 1.0)
         loss.backward()
         grads = embeddings.grad.split(self.mini_batch_size)  # type: ignore[union-attr]

@@ -24,6 +24,7 @@ from bertkit.model import BertModel
 from bertkit.model.pooling import PoolingConfig, pool
 from bertkit.tasks.batching import pad_stack
 from bertkit.tasks.embed.losses import Loss
+from bertkit.train.dist import gather_rows
 
 
 @dataclass
@@ -57,7 +58,14 @@ class SentenceEncoder(nn.Module):
         embeddings = self.embed(input_ids, attention_mask)
         if not compute_loss or self.loss is None:
             return EmbedOutput(embeddings)
-        return EmbedOutput(embeddings, self.loss(split_roles(embeddings, self.num_roles), scores))
+        return EmbedOutput(embeddings, self.compute_loss(embeddings, scores))
+
+    def compute_loss(self, embeddings: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
+        """The loss of this process's rows; under torchrun, of every process's rows, gathered
+        role by role, so that in-batch negatives (and CoSENT's pairs) span the global batch."""
+        assert self.loss is not None
+        roles = [gather_rows(role) for role in split_roles(embeddings, self.num_roles)]
+        return self.loss(roles, None if scores is None else gather_rows(scores))
 
     def save_pretrained(self, path: str | Path) -> None:
         """The encoder (config.json, model.safetensors) and the sentence-transformers modules;

@@ -5,8 +5,11 @@ paragraph) is the positive of one row and a false negative of the other. Each ep
 rows with a seed of (seed, epoch), then fills batches in that order, deferring a row that shares
 a text with the batch being filled to a later batch. A batch that cannot be filled (the rows left
 share too many texts) goes out smaller, as sentence-transformers' sampler does without drop_last,
-so every row is seen once per epoch. Same interface as `bertkit.data.ShuffledBatches` (the loop
-saves its one counter in checkpoints, so a resumed run continues with the same batches).
+so every row is seen once per epoch (under torchrun, each global batch is cut to a multiple of
+the W processes, dropping at most W - 1 of its rows, and each process takes every W-th row:
+all processes hold the same number of rows). Same interface as `bertkit.data.ShuffledBatches`
+(the loop saves its one counter in checkpoints, so a resumed run continues with the same
+batches).
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +42,8 @@ def no_duplicate_batches(
 
 
 class NoDuplicatesBatches:
-    """Endless batches of `batch_size` rows (`texts[i]`: row i's texts) made by `make_batch`."""
+    """Endless batches of `batch_size` rows (`texts[i]`: row i's texts) made by `make_batch`;
+    this process's `batch_size` rows of a global batch of `batch_size * world_size`."""
 
     def __init__(
         self,
@@ -47,6 +51,8 @@ class NoDuplicatesBatches:
         batch_size: int,
         make_batch: Callable[[np.ndarray, int], object],
         seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
     ):
         self.texts, self.batch_size, self.make_batch, self.seed = (
             texts,
@@ -54,6 +60,7 @@ class NoDuplicatesBatches:
             make_batch,
             seed,
         )
+        self.rank, self.world_size = rank, world_size
         self.position = 0  # batches produced so far
         self._epochs: dict[int, list[list[int]]] = {}  # the current epoch's batches
         self._lengths: dict[int, int] = {}  # batches per epoch, for every epoch seen
@@ -64,7 +71,10 @@ class NoDuplicatesBatches:
     def _epoch(self, epoch: int) -> list[list[int]]:
         if epoch not in self._epochs:
             order = np.random.default_rng([self.seed, epoch]).permutation(len(self.texts)).tolist()
-            self._epochs = {epoch: no_duplicate_batches(self.texts, self.batch_size, order)}
+            world = self.world_size
+            batches = no_duplicate_batches(self.texts, self.batch_size * world, order)
+            batches = [b[: len(b) // world * world] for b in batches if len(b) >= world]
+            self._epochs = {epoch: batches}
             self._lengths[epoch] = len(self._epochs[epoch])
         return self._epochs[epoch]
 
@@ -77,7 +87,7 @@ class NoDuplicatesBatches:
         while position >= self._length(epoch):
             position -= self._length(epoch)
             epoch += 1
-        return epoch, np.array(self._epoch(epoch)[position])
+        return epoch, np.array(self._epoch(epoch)[position][self.rank :: self.world_size])
 
     def __iter__(self) -> Iterator:
         while True:

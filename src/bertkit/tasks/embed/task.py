@@ -25,6 +25,7 @@ from bertkit.tasks.embed.model import SentenceEncoder, encode, load_encoder
 from bertkit.tasks.embed.sampler import NoDuplicatesBatches
 from bertkit.tasks.task import FinetuneConfig, Split
 from bertkit.tokenizer import WordPieceTokenizer
+from bertkit.train.dist import dist_info
 
 SCORED_LOSSES = ("cosent", "cosine_mse")
 IN_BATCH_LOSSES = ("mnrl", "cached_mnrl")
@@ -150,12 +151,14 @@ class EmbedTask:
         config = self.config
         if config.loss not in IN_BATCH_LOSSES or not config.no_duplicates:
             return None
-        features = split.features
+        features, info = split.features, dist_info()
         return NoDuplicatesBatches(
             [f.texts for f in features],
-            min(config.batch_size, len(features)),
+            max(1, min(config.batch_size, len(features) // info.world_size)),
             lambda indices, epoch: collate([features[i] for i in indices], pad_id),
             seed=config.seed,
+            rank=info.rank,
+            world_size=info.world_size,
         )
 
     def step(self):

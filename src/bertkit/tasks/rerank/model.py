@@ -36,6 +36,14 @@ class CrossEncoder(nn.Module):
         loss = rerank_loss(out.logits, labels) if labels is not None else None
         return ClassifierOutput(out.logits, loss)
 
+    def head_parameters(self) -> list[nn.Parameter]:
+        """The scoring head: the fresh one-output classifier and the pooler that feeds it (an
+        encoder trained for mean pooling leaves the pooler's outputs small, near 0.05), which
+        `head_lr` trains at its own rate."""
+        pooler = self.classifier.bert.pooler
+        heads = [self.classifier.classifier] + ([pooler] if pooler is not None else [])
+        return [p for module in heads for p in module.parameters()]
+
     def save_pretrained(self, path: str | Path) -> None:
         """config.json and model.safetensors of the classifier; the caller adds the tokenizer."""
         self.classifier.save_pretrained(path)
