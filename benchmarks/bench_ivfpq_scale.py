@@ -15,7 +15,8 @@ ground truth (exact top 10 of every query) is computed from the same chunks as t
 The index is built by `build_index_from_embeddings` (bertkit/index/from_embeddings.py), the code
 the CLI runs; it writes the exact vectors as a memory-mapped .npy for re-ranking. Reported: build
 time (and CPU time), the IVF-PQ index's memory once loaded (RSS growth; the re-rank vectors are a
-memory map the page cache holds, reported apart as their file size), recall@10 against exact
+memory map the page cache holds, reported apart as their file size), the passage table's load
+time and memory (what a searcher loads beside the index), recall@10 against exact
 search, with and without re-ranking, and one-query latency p50/p99 at 1 and 2 threads for several
 nprobe values and --rerank-depths. At the smallest scale the flat index is built the same way
 and timed beside it.
@@ -41,6 +42,7 @@ from bertkit.files import write_json
 from bertkit.index.exact import ExactVectors
 from bertkit.index.from_embeddings import build_index_from_embeddings
 from bertkit.index.store import read_manifest as read_index_manifest
+from bertkit.index.store import read_passages
 from bertkit.index.vectors import VectorSpec, import_faiss, load_index, search_vectors
 from bertkit.pipelines.embed import EmbedPipeline, unit
 from bertkit.pipelines.embedding_shards import (
@@ -178,6 +180,14 @@ def measure(index_dir: Path, queries, exact, nprobes, threads_list, depths=()) -
         "spec": manifest.vectors["spec"],
         "by_nprobe": [],
     }
+    start, before = time.perf_counter(), rss_bytes()
+    passages = read_passages(index_dir, manifest)  # what a searcher also loads: id, text, metadata
+    result["passage_table"] = {
+        "passages": len(passages),
+        "load_s": time.perf_counter() - start,
+        "memory_mb": (rss_bytes() - before) / 2**20,
+    }
+    del passages
     warm = queries[:50]
     if kind == "flat":
         for threads in threads_list:
